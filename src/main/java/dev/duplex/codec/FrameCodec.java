@@ -1,0 +1,150 @@
+package dev.duplex.codec;
+
+import dev.duplex.message.ClientFrame;
+import dev.duplex.message.ServerFrame;
+import dev.duplex.protocol.ErrorCode;
+import jakarta.json.Json;
+import jakarta.json.JsonException;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.json.bind.Jsonb;
+import jakarta.json.bind.JsonbBuilder;
+import jakarta.json.bind.JsonbException;
+import jakarta.json.bind.annotation.JsonbSubtype;
+import jakarta.json.bind.annotation.JsonbTypeInfo;
+import jakarta.json.stream.JsonParsingException;
+import java.io.StringReader;
+import java.lang.reflect.RecordComponent;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns wire text into frames and frames into wire text, with JSON-B doing the binding.
+ *
+ * <p>Decoding never throws: anything that is not a valid client frame comes back as
+ * {@link ClientFrame.Rejected} with the error code to report. Before binding, the text is checked
+ * with JSON-P so that malformed JSON, a missing or unknown {@code type} and fields of the wrong JSON
+ * type are each told apart (JSON-B alone would coerce {@code 5} into {@code "5"} or report all of
+ * them as one exception).
+ */
+public final class FrameCodec {
+
+    private static final Jsonb JSONB = JsonbBuilder.create();
+    private static final Map<String, Class<? extends ClientFrame>> CLIENT_TYPES = readClientTypes();
+
+    private FrameCodec() {
+    }
+
+    /** The JSON text of a server frame, {@code type} first. Encode once, send to many. */
+    public static String encode(ServerFrame frame) {
+        return JSONB.toJson(frame, ServerFrame.class);
+    }
+
+    /** The JSON text of any plain object (HTTP API bodies). */
+    public static String toJson(Object value) {
+        return JSONB.toJson(value);
+    }
+
+    /** The {@code type} values clients may send. */
+    public static Set<String> clientTypes() {
+        return CLIENT_TYPES.keySet();
+    }
+
+    /** Decodes one text frame; never throws. */
+    public static ClientFrame decode(String text) {
+        JsonObject object;
+        try {
+            object = parseObject(text);
+        } catch (Invalid invalid) {
+            return invalid.rejected;
+        }
+        JsonValue type = object.get("type");
+        if (type == null || type.getValueType() != JsonValue.ValueType.STRING) {
+            return rejected(ErrorCode.BAD_FRAME, "every frame needs a string field \"type\"");
+        }
+        String typeName = ((JsonString) type).getString();
+        Class<? extends ClientFrame> frameClass = CLIENT_TYPES.get(typeName);
+        if (frameClass == null) {
+            return rejected(ErrorCode.UNKNOWN_TYPE, "unknown frame type \"" + shorten(typeName) + "\"");
+        }
+        String wrongField = firstMistypedField(object, frameClass);
+        if (wrongField != null) {
+            return rejected(ErrorCode.BAD_FRAME, wrongField);
+        }
+        try {
+            return JSONB.fromJson(text, ClientFrame.class);
+        } catch (JsonbException e) {
+            return rejected(ErrorCode.BAD_FRAME, "frame \"" + typeName + "\" could not be read");
+        }
+    }
+
+    /**
+     * Parses text that must be one JSON object.
+     *
+     * @throws Invalid carrying the error to report
+     */
+    public static JsonObject parseObject(String text) throws Invalid {
+        JsonValue value;
+        try (JsonReader reader = Json.createReader(new StringReader(text))) {
+            value = reader.readValue();
+        } catch (JsonParsingException e) {
+            throw new Invalid(rejected(ErrorCode.BAD_JSON, "not valid JSON: " + shorten(e.getMessage())));
+        } catch (JsonException e) {
+            throw new Invalid(rejected(ErrorCode.BAD_JSON, "not valid JSON"));
+        }
+        if (value.getValueType() != JsonValue.ValueType.OBJECT) {
+            throw new Invalid(rejected(ErrorCode.BAD_FRAME, "a frame must be a JSON object"));
+        }
+        return value.asJsonObject();
+    }
+
+    /** Input that is not a JSON object, with the rejection to report for it. */
+    public static final class Invalid extends Exception {
+        private final transient ClientFrame.Rejected rejected;
+
+        Invalid(ClientFrame.Rejected rejected) {
+            super(rejected.message(), null, false, false);
+            this.rejected = rejected;
+        }
+
+        public ClientFrame.Rejected rejected() {
+            return rejected;
+        }
+    }
+
+    private static String firstMistypedField(JsonObject object, Class<? extends ClientFrame> frameClass) {
+        for (RecordComponent component : frameClass.getRecordComponents()) {
+            JsonValue value = object.get(component.getName());
+            if (value == null || value.getValueType() == JsonValue.ValueType.NULL) {
+                continue; // absence is judged by the service, which knows which fields are required
+            }
+            if (component.getType() == String.class && value.getValueType() != JsonValue.ValueType.STRING) {
+                return "field \"" + component.getName() + "\" must be a string";
+            }
+        }
+        return null;
+    }
+
+    private static ClientFrame.Rejected rejected(ErrorCode code, String message) {
+        return new ClientFrame.Rejected(code.wire(), message);
+    }
+
+    private static String shorten(String text) {
+        if (text == null) {
+            return "";
+        }
+        return text.length() <= 80 ? text : text.substring(0, 80) + "…";
+    }
+
+    private static Map<String, Class<? extends ClientFrame>> readClientTypes() {
+        Map<String, Class<? extends ClientFrame>> types = new HashMap<>();
+        for (JsonbSubtype subtype : ClientFrame.class.getAnnotation(JsonbTypeInfo.class).value()) {
+            types.put(subtype.alias(), subtype.type().asSubclass(ClientFrame.class));
+        }
+        return Collections.unmodifiableMap(types);
+    }
+}

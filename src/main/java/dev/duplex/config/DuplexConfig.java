@@ -1,0 +1,116 @@
+package dev.duplex.config;
+
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Every runtime setting of Duplex, read once at start-up.
+ *
+ * <p>A setting {@code foo.bar} comes from the system property {@code duplex.foo.bar} or, failing
+ * that, the environment variable {@code DUPLEX_FOO_BAR}; the system property wins because it is
+ * the more local of the two. The README lists every setting with its default.
+ */
+public final class DuplexConfig {
+
+    /** Largest WebSocket frame the server accepts; larger ones are closed with 1009. Fixed by the protocol. */
+    public static final int MAX_FRAME_BYTES = 64 * 1024;
+
+    private final Optional<String> adminToken;
+    private final Set<String> allowedOrigins;
+    private final int maxTextLength;
+    private final int sendQueueMaxFrames;
+    private final long sendQueueMaxChars;
+
+    private DuplexConfig(Function<String, String> lookup) {
+        this.adminToken = Optional.ofNullable(lookup.apply("admin.token")).map(String::trim).filter(s -> !s.isEmpty());
+        this.allowedOrigins = parseOrigins(lookup.apply("allowed.origins"));
+        this.maxTextLength = intSetting(lookup, "max.text.length", 4000, 1, MAX_FRAME_BYTES);
+        this.sendQueueMaxFrames = intSetting(lookup, "send.queue.max.frames", 1000, 1, 1_000_000);
+        this.sendQueueMaxChars = intSetting(lookup, "send.queue.max.chars", 1 << 20, 1024, Integer.MAX_VALUE);
+    }
+
+    /** Settings from this JVM's system properties and environment. */
+    public static DuplexConfig fromEnvironment() {
+        return from(System.getProperties(), System.getenv());
+    }
+
+    /** Settings from the given sources; system properties win over the environment. */
+    public static DuplexConfig from(Properties systemProperties, Map<String, String> environment) {
+        return new DuplexConfig(key -> {
+            String fromProperty = systemProperties.getProperty("duplex." + key);
+            if (fromProperty != null) {
+                return fromProperty;
+            }
+            return environment.get("DUPLEX_" + key.replace('.', '_').toUpperCase(Locale.ROOT));
+        });
+    }
+
+    /** Settings from {@code duplex.*} keys only, for tests and embedding. */
+    public static DuplexConfig of(Map<String, String> settings) {
+        Properties properties = new Properties();
+        settings.forEach((key, value) -> properties.setProperty("duplex." + key, value));
+        return from(properties, Map.of());
+    }
+
+    /** The bearer token that authorises operator notices; empty when notices are disabled. */
+    public Optional<String> adminToken() {
+        return adminToken;
+    }
+
+    /** Normalised origins allowed besides the request's own host; may contain {@code *}. */
+    public Set<String> allowedOrigins() {
+        return allowedOrigins;
+    }
+
+    /** Longest chat or notice text, in Unicode code points. */
+    public int maxTextLength() {
+        return maxTextLength;
+    }
+
+    /** Frames that may wait for one session before it counts as too slow. */
+    public int sendQueueMaxFrames() {
+        return sendQueueMaxFrames;
+    }
+
+    /** Characters that may wait for one session before it counts as too slow. */
+    public long sendQueueMaxChars() {
+        return sendQueueMaxChars;
+    }
+
+    private static Set<String> parseOrigins(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return Set.of();
+        }
+        return Arrays.stream(raw.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .map(s -> s.equals("*") ? s : Origins.normalize(s))
+                .filter(Objects::nonNull)
+                .collect(Collectors.toCollection(LinkedHashSet::new));
+    }
+
+    private static int intSetting(Function<String, String> lookup, String key, int fallback, int min, int max) {
+        String raw = lookup.apply(key);
+        if (raw == null || raw.isBlank()) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(raw.trim());
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(
+                        "duplex." + key + " must be between " + min + " and " + max + ", was " + value);
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("duplex." + key + " must be a whole number, was '" + raw + "'", e);
+        }
+    }
+}

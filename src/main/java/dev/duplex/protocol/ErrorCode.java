@@ -1,0 +1,25 @@
+package dev.duplex.protocol;
+
+/**
+ * The stable codes of {@code error} frames and notice API errors (docs/PROTOCOL.md, "Error codes").
+ * Clients branch on {@link #wire()}, so a code, once published, never changes meaning.
+ */
+public enum ErrorCode {
+    BAD_JSON("bad-json"),
+    BAD_FRAME("bad-frame"),
+    UNKNOWN_TYPE("unknown-type"),
+    BLANK_TEXT("blank-text"),
+    TOO_LONG("too-long"),
+    BINARY_UNSUPPORTED("binary-unsupported");
+
+    private final String wire;
+
+    ErrorCode(String wire) {
+        this.wire = wire;
+    }
+
+    /** The kebab-case code as it appears in the {@code code} field. */
+    public String wire() {
+        return wire;
+    }
+}
