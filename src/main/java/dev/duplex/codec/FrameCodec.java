@@ -6,7 +6,6 @@ import dev.duplex.protocol.ErrorCode;
 import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonReader;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import jakarta.json.bind.Jsonb;
@@ -14,6 +13,7 @@ import jakarta.json.bind.JsonbBuilder;
 import jakarta.json.bind.JsonbException;
 import jakarta.json.bind.annotation.JsonbSubtype;
 import jakarta.json.bind.annotation.JsonbTypeInfo;
+import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParsingException;
 import java.io.StringReader;
 import java.lang.reflect.RecordComponent;
@@ -41,7 +41,8 @@ public final class FrameCodec {
 
     /** The JSON text of a server frame, {@code type} first. Encode once, send to many. */
     public static String encode(ServerFrame frame) {
-        return JSONB.toJson(frame, ServerFrame.class);
+        // The runtime type must drive serialisation: toJson(frame, ServerFrame.class) writes "{}".
+        return JSONB.toJson(frame);
     }
 
     /** The JSON text of any plain object (HTTP API bodies). */
@@ -89,8 +90,16 @@ public final class FrameCodec {
      */
     public static JsonObject parseObject(String text) throws Invalid {
         JsonValue value;
-        try (JsonReader reader = Json.createReader(new StringReader(text))) {
-            value = reader.readValue();
+        try (JsonParser parser = Json.createParser(new StringReader(text))) {
+            if (!parser.hasNext()) {
+                throw new Invalid(rejected(ErrorCode.BAD_JSON, "not valid JSON: empty frame"));
+            }
+            parser.next();
+            value = parser.getValue();
+            // A reader stops after the first value; "{...} trailing" must not pass as valid.
+            if (parser.hasNext()) {
+                throw new Invalid(rejected(ErrorCode.BAD_JSON, "not valid JSON: content after the value"));
+            }
         } catch (JsonParsingException e) {
             throw new Invalid(rejected(ErrorCode.BAD_JSON, "not valid JSON: " + shorten(e.getMessage())));
         } catch (JsonException e) {

@@ -1,0 +1,137 @@
+package dev.duplex.codec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.duplex.message.ClientFrame;
+import dev.duplex.message.ServerFrame;
+import java.time.Instant;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** The frames of docs/PROTOCOL.md, encoded and decoded. */
+class FrameCodecTest {
+
+    private static final Instant TS = Instant.parse("2026-11-22T10:00:00Z");
+
+    @Test
+    void welcomeHasTheDocumentedShape() {
+        assertEquals("{\"type\":\"welcome\",\"protocol\":\"chat\",\"name\":\"alice\",\"room\":\"lobby\"}",
+                FrameCodec.encode(new ServerFrame.Welcome("chat", "alice", "lobby")));
+    }
+
+    @Test
+    void chatMessageHasTheDocumentedShape() {
+        assertEquals("{\"type\":\"message\",\"id\":\"0000000000000042\",\"room\":\"lobby\",\"from\":\"alice\","
+                        + "\"text\":\"hi\",\"ts\":\"2026-11-22T10:00:00Z\"}",
+                FrameCodec.encode(new ServerFrame.ChatMessage("0000000000000042", "lobby", "alice", "hi", TS)));
+    }
+
+    @Test
+    void millisecondsSurviveInTimestamps() {
+        String json = FrameCodec.encode(new ServerFrame.Notice("1", "x", Instant.parse("2026-11-22T10:00:00.123Z")));
+        assertTrue(json.contains("\"ts\":\"2026-11-22T10:00:00.123Z\""), json);
+    }
+
+    @Test
+    void noticeHasTheDocumentedShape() {
+        assertEquals("{\"type\":\"notice\",\"id\":\"7\",\"text\":\"maintenance at 6\",\"ts\":\"2026-11-22T10:00:00Z\"}",
+                FrameCodec.encode(new ServerFrame.Notice("7", "maintenance at 6", TS)));
+    }
+
+    @Test
+    void errorHasTheDocumentedShape() {
+        assertEquals("{\"type\":\"error\",\"code\":\"bad-json\",\"message\":\"nope\"}",
+                FrameCodec.encode(new ServerFrame.Error("bad-json", "nope")));
+    }
+
+    @Test
+    void pongIsJustItsType() {
+        assertEquals("{\"type\":\"pong\"}", FrameCodec.encode(new ServerFrame.Pong()));
+    }
+
+    @Test
+    void textIsEscapedNotInterpreted() {
+        String json = FrameCodec.encode(new ServerFrame.Error("x", "\"quoted\" </script> \u2028 \n"));
+        ClientFrame back = FrameCodec.decode(json.replace("\"type\":\"error\"", "\"type\":\"message\"")
+                .replace("\"message\":", "\"text\":"));
+        assertEquals(new ClientFrame.SendMessage("\"quoted\" </script> \u2028 \n"), back);
+    }
+
+    @Test
+    void decodesMessage() {
+        assertEquals(new ClientFrame.SendMessage("hi"), FrameCodec.decode("{\"type\":\"message\",\"text\":\"hi\"}"));
+    }
+
+    @Test
+    void extraFieldsAreIgnored() {
+        assertEquals(new ClientFrame.SendMessage("hi"),
+                FrameCodec.decode("{\"text\":\"hi\",\"type\":\"message\",\"client\":{\"v\":2}}"));
+    }
+
+    @Test
+    void decodesMessageWithoutTextAsNullText() {
+        ClientFrame frame = FrameCodec.decode("{\"type\":\"message\"}");
+        assertNull(assertInstanceOf(ClientFrame.SendMessage.class, frame).text());
+    }
+
+    @Test
+    void decodesPing() {
+        assertEquals(new ClientFrame.Ping(), FrameCodec.decode("{\"type\":\"ping\"}"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "   ", "{", "not json", "{\"type\":\"message\",}", "{\"type\":'message'}",
+            "{\"type\":\"message\",\"text\":\"hi\"} trailing", "\u0000"})
+    void malformedJsonIsBadJson(String text) {
+        assertRejected("bad-json", FrameCodec.decode(text));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"[]", "42", "\"message\"", "null", "true", "{}", "{\"type\":null}",
+            "{\"type\":7}", "{\"type\":[\"message\"]}", "{\"text\":\"hi\"}"})
+    void nonObjectsAndMissingTypeAreBadFrame(String text) {
+        assertRejected("bad-frame", FrameCodec.decode(text));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"type\":\"join\"}", "{\"type\":\"MESSAGE\",\"text\":\"hi\"}", "{\"type\":\"\"}",
+            "{\"type\":\"welcome\"}", "{\"type\":\"error\"}"})
+    void unknownTypesAreUnknownType(String text) {
+        assertRejected("unknown-type", FrameCodec.decode(text));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"type\":\"message\",\"text\":5}",
+            "{\"type\":\"message\",\"text\":{}}",
+            "{\"type\":\"message\",\"text\":[\"a\"]}",
+            "{\"type\":\"message\",\"text\":true}"})
+    void wrongFieldTypesAreBadFrame(String text) {
+        assertRejected("bad-frame", FrameCodec.decode(text));
+    }
+
+    @Test
+    void unknownTypeNameIsShortenedInTheMessage() {
+        ClientFrame.Rejected rejected = assertInstanceOf(ClientFrame.Rejected.class,
+                FrameCodec.decode("{\"type\":\"" + "x".repeat(10_000) + "\"}"));
+        assertTrue(rejected.message().length() < 200, rejected.message());
+    }
+
+    @Test
+    void decoderAdapterAcceptsEverythingAndNeverThrows() {
+        ClientFrameDecoder decoder = new ClientFrameDecoder();
+        assertTrue(decoder.willDecode("garbage"));
+        assertRejected("bad-json", decoder.decode("garbage"));
+    }
+
+    private static void assertRejected(String code, ClientFrame frame) {
+        ClientFrame.Rejected rejected = assertInstanceOf(ClientFrame.Rejected.class, frame);
+        assertEquals(code, rejected.code(), rejected.message());
+        assertTrue(!rejected.message().isBlank());
+    }
+}
