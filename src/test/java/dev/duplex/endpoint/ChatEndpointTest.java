@@ -1,0 +1,37 @@
+package dev.duplex.endpoint;
+
+import dev.duplex.config.DuplexConfig;
+import dev.duplex.service.Duplex;
+import dev.duplex.service.DuplexLocator;
+import dev.duplex.support.ChatContract;
+import java.net.URI;
+import java.util.Map;
+import org.glassfish.tyrus.server.Server;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The WebSocket contract, in-process on embedded Tyrus with an ephemeral port. */
+class ChatEndpointTest extends ChatContract {
+
+    private static Server server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        DuplexLocator.install(new Duplex(DuplexConfig.of(Map.of())));
+        server = new Server("127.0.0.1", -1, "/", Map.of(), ChatEndpoint.class);
+        server.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.stop();
+        }
+        DuplexLocator.shutdown();
+    }
+
+    @Override
+    protected URI wsBase() {
+        return URI.create("ws://127.0.0.1:" + server.getPort() + "/");
+    }
+}
