@@ -216,14 +216,30 @@ function mount(root) {
     }
   }
 
-  function append(li) {
+  // Follow the end of the log only while the reader is there, so scrolling
+  // back to read history is not yanked away by every incoming message.
+  let followLog = true;
+  const logAtEnd = () => ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 40;
+  const scrollLogToEnd = () => { ui.log.scrollTop = ui.log.scrollHeight; };
+  ui.log.addEventListener('scroll', () => { followLog = logAtEnd(); }, { passive: true });
+  // The log shrinks when the notice banner or close info appears, the window
+  // is resized or a phone keyboard opens; keep the newest entries in view.
+  if (typeof ResizeObserver === 'function') {
+    new ResizeObserver(() => { if (followLog) scrollLogToEnd(); }).observe(ui.log);
+  }
+
+  function append(li, { force = false } = {}) {
+    const follow = force || followLog || logAtEnd();
     ui.log.append(li);
-    ui.log.scrollTop = ui.log.scrollHeight;
+    if (follow) {
+      scrollLogToEnd();
+      followLog = true;
+    }
     return li;
   }
 
   function logSystem(text) {
-    return append(el('li', 'system', text));
+    return append(el('li', 'system', text), { force: true });
   }
 
   function logError(code, message) {
@@ -232,7 +248,7 @@ function mount(root) {
     head.append(el('span', 'tag tag-error', 'Error'));
     if (code) head.append(el('code', 'code', code));
     li.append(head, el('p', 'text', message));
-    return append(li);
+    return append(li, { force: true });
   }
 
   function logMessage(frame) {
@@ -246,7 +262,7 @@ function mount(root) {
     const time = timeEl(frame.ts);
     if (time) head.append(time);
     li.append(head, el('p', 'text', asText(frame.text)));
-    return append(li);
+    return append(li, { force: own });
   }
 
   function logNotice(frame) {

@@ -536,7 +536,10 @@ async def origin_foreign_rejected_403(ctx):
 
 
 async def expect_origin_accepted(ctx, origin):
-    c = await ctx.open("alice", room_name(), origin=origin)
+    try:
+        c = await ctx.open("alice", room_name(), origin=origin)
+    except websockets.exceptions.InvalidStatusCode as e:
+        raise CaseFailure("origin %r: handshake rejected with HTTP %s" % (origin, e.status_code))
     w = await c.recv_json()
     check(w.get("type") == "welcome", "origin %r: first frame %s" % (origin, short(w)))
 

@@ -1,6 +1,8 @@
 package dev.duplex.service;
 
-import java.util.List;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -14,9 +16,34 @@ public record HandshakeParams(String name, String room) {
     public static final int MAX_NAME_LENGTH = 32;
     private static final Pattern ROOM = Pattern.compile("[a-z0-9-]{1,32}");
 
-    /** Validates the raw query parameters; throws with a client-facing reason when invalid. */
-    public static HandshakeParams parse(Map<String, List<String>> query) throws InvalidParameter {
-        return new HandshakeParams(name(first(query, "name")), room(first(query, "room")));
+    /**
+     * Validates the handshake's raw (still percent-encoded) query string; throws with a
+     * client-facing reason when invalid. The query is decoded here as UTF-8 because containers
+     * disagree on the charset of their own parameter maps (Payara uses ISO-8859-1).
+     */
+    public static HandshakeParams parse(String rawQuery) throws InvalidParameter {
+        Map<String, String> query = decodeQuery(rawQuery);
+        return new HandshakeParams(name(query.get("name")), room(query.get("room")));
+    }
+
+    /** The first value of each parameter, decoded as UTF-8 form encoding ({@code +} is a space). */
+    static Map<String, String> decodeQuery(String rawQuery) throws InvalidParameter {
+        Map<String, String> values = new HashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return values;
+        }
+        for (String pair : rawQuery.split("&")) {
+            int equals = pair.indexOf('=');
+            String key = equals < 0 ? pair : pair.substring(0, equals);
+            String value = equals < 0 ? "" : pair.substring(equals + 1);
+            try {
+                values.putIfAbsent(URLDecoder.decode(key, StandardCharsets.UTF_8),
+                        URLDecoder.decode(value, StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidParameter("query string has a malformed percent-escape");
+            }
+        }
+        return values;
     }
 
     /** A validated room name, for parameters and frames alike. */
@@ -49,11 +76,6 @@ public record HandshakeParams(String name, String room) {
             throw new InvalidParameter("room must be 1-32 of a-z, 0-9 and -");
         }
         return raw;
-    }
-
-    private static String first(Map<String, List<String>> query, String key) {
-        List<String> values = query.get(key);
-        return values == null || values.isEmpty() ? null : values.get(0);
     }
 
     /** A query parameter the server refuses; the message becomes the close reason. */

@@ -41,7 +41,7 @@ public final class SessionManager {
         SubProtocolHandler handler = protocols.find(negotiated);
         HandshakeParams params;
         try {
-            params = HandshakeParams.parse(session.getRequestParameterMap());
+            params = HandshakeParams.parse(session.getQueryString());
         } catch (HandshakeParams.InvalidParameter invalid) {
             close(session, AppCloseCode.INVALID_PARAMETERS.reason(invalid.getMessage()));
             return;

@@ -1,0 +1,50 @@
+package dev.duplex.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class DuplexConfigTest {
+
+    @Test
+    void defaults() {
+        DuplexConfig config = DuplexConfig.from(new Properties(), Map.of());
+        assertEquals(Optional.empty(), config.adminToken());
+        assertEquals(Set.of(), config.allowedOrigins());
+        assertEquals(4000, config.maxTextLength());
+        assertEquals(1000, config.sendQueueMaxFrames());
+        assertEquals(1 << 20, config.sendQueueMaxChars());
+    }
+
+    @Test
+    void readsEnvironmentAndLetsSystemPropertiesWin() {
+        Properties properties = new Properties();
+        properties.setProperty("duplex.admin.token", "from-property");
+        DuplexConfig config = DuplexConfig.from(properties, Map.of(
+                "DUPLEX_ADMIN_TOKEN", "from-env",
+                "DUPLEX_ALLOWED_ORIGINS", "https://a.example, https://b.example:8443/",
+                "DUPLEX_MAX_TEXT_LENGTH", "500"));
+        assertEquals(Optional.of("from-property"), config.adminToken());
+        assertEquals(Set.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
+        assertEquals(500, config.maxTextLength());
+    }
+
+    @Test
+    void blankTokenMeansDisabled() {
+        assertEquals(Optional.empty(), DuplexConfig.of(Map.of("admin.token", "  ")).adminToken());
+    }
+
+    @Test
+    void refusesNonsenseNumbersWithTheSettingsName() {
+        IllegalArgumentException notANumber = assertThrows(IllegalArgumentException.class,
+                () -> DuplexConfig.of(Map.of("max.text.length", "lots")));
+        assertTrue(notANumber.getMessage().contains("duplex.max.text.length"));
+        assertThrows(IllegalArgumentException.class, () -> DuplexConfig.of(Map.of("send.queue.max.frames", "0")));
+    }
+}
