@@ -125,6 +125,16 @@ class DeployedChatIT extends ChatContract {
         }
     }
 
+    // The whole of docs/PROTOCOL.md, checked by a client that shares no code with Duplex:
+    // Python's websockets library, driven by src/test/blackbox/contract_test.py.
+    @Test
+    void blackBoxClientPassesTheContract() throws Exception {
+        BlackBox.assumeAvailable();
+        BlackBox.Result result = BlackBox.run(loopback("http"), TOKEN, "https://allowed.example");
+        assertEquals(0, result.exitCode(), result.output());
+        assertTrue(result.output().lines().anyMatch(line -> line.matches("\\d+ passed, 0 failed")), result.output());
+    }
+
     private void assertNoticeRefused(String body, int status, String code) throws Exception {
         HttpResponse<String> response = postNotice("Bearer " + TOKEN, body);
         assertEquals(status, response.statusCode(), response.body());
