@@ -40,7 +40,7 @@ final class BlackBox {
                 "--allowed-origin", allowedOrigin);
     }
 
-    private static Result run(String... command) throws IOException, InterruptedException {
+    private static Result run(String... command) throws Exception {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         process.getOutputStream().close();
         // Read on another thread so a chatty child never blocks on a full pipe while we wait.
