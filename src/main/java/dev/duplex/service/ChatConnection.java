@@ -50,6 +50,18 @@ public final class ChatConnection {
         outbound.offer(encodedFrame);
     }
 
+    /**
+     * Queues the session's first frame without sending it yet; {@link #startSending()} releases
+     * it once the session is a member of its room.
+     */
+    void queueFirst(ServerFrame frame) {
+        outbound.enqueue(FrameCodec.encode(frame));
+    }
+
+    void startSending() {
+        outbound.flush();
+    }
+
     /** Encodes and queues a frame meant for this session only. */
     public void send(ServerFrame frame) {
         send(FrameCodec.encode(frame));

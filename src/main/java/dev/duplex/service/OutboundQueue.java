@@ -38,6 +38,19 @@ public final class OutboundQueue {
      * it, in which case the session is being closed as too slow.
      */
     public boolean offer(String text) {
+        boolean queued = enqueue(text);
+        if (queued) {
+            drain();
+        }
+        return queued;
+    }
+
+    /**
+     * Queues a frame without starting to send it; {@link #flush()} starts sending. A session's
+     * first frame is queued this way before the session can receive broadcasts, so it stays first
+     * while broadcasts that race in queue up behind it.
+     */
+    public boolean enqueue(String text) {
         if (closed) {
             return false;
         }
@@ -50,8 +63,12 @@ public final class OutboundQueue {
             return false;
         }
         queue.add(text);
-        drain();
         return true;
+    }
+
+    /** Starts sending whatever is queued, unless a send is already in flight. */
+    public void flush() {
+        drain();
     }
 
     /** Frames waiting, not counting one in flight. */

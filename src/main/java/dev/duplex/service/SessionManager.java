@@ -53,9 +53,12 @@ public final class SessionManager {
                 handler.name(), new SessionSink(session),
                 config.sendQueueMaxFrames(), config.sendQueueMaxChars());
         session.getUserProperties().put(CONNECTION, connection);
-        // Welcome is queued before the session joins the room, so it is always the first frame.
-        connection.send(new ServerFrame.Welcome(handler.name(), params.name(), params.room()));
+        // The welcome is queued first but sent only once the session is in its room: a client
+        // that has its welcome can rely on receiving everything posted to the room after it,
+        // and frames broadcast in between queue up behind the welcome.
+        connection.queueFirst(new ServerFrame.Welcome(handler.name(), params.name(), params.room()));
         registry.add(connection);
+        connection.startSending();
     }
 
     /** Routes one decoded text frame to the session's sub-protocol. */

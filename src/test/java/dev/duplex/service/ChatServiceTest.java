@@ -80,6 +80,22 @@ class ChatServiceTest {
         assertEquals(List.of(), List.copyOf(registry.inRoom("nobody-here")));
     }
 
+    @Test
+    void aJoiningSessionGetsItsWelcomeFirstAndMissesNothingPostedWhileJoining() {
+        RecordingSink alice = member("alice", "lobby");
+        RecordingSink bobSink = new RecordingSink(true);
+        ChatConnection bob = connection("bob", "lobby", bobSink);
+        bob.queueFirst(new dev.duplex.message.ServerFrame.Welcome("chat", "bob", "lobby"));
+        assertEquals(List.of(), bobSink.sent(), "the welcome must not leave before bob is in the room");
+        registry.add(bob);
+        chat.post(connection("alice", "lobby", alice), "meanwhile");
+        bob.startSending();
+        List<String> sent = bobSink.sent();
+        assertEquals(2, sent.size(), sent.toString());
+        assertTrue(sent.get(0).startsWith("{\"type\":\"welcome\""), sent.get(0));
+        assertTrue(sent.get(1).contains("meanwhile"), sent.get(1));
+    }
+
     private RecordingSink member(String name, String room) {
         RecordingSink sink = new RecordingSink(true);
         registry.add(connection(name, room, sink));
