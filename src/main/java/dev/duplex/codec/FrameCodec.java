@@ -134,8 +134,23 @@ public final class FrameCodec {
             if (component.getType() == String.class && value.getValueType() != JsonValue.ValueType.STRING) {
                 return "field \"" + component.getName() + "\" must be a string";
             }
+            if (component.getType() == Integer.class && !isInt(value)) {
+                return "field \"" + component.getName() + "\" must be a whole number";
+            }
         }
         return null;
+    }
+
+    private static boolean isInt(JsonValue value) {
+        if (value.getValueType() != JsonValue.ValueType.NUMBER) {
+            return false;
+        }
+        try {
+            ((jakarta.json.JsonNumber) value).bigDecimalValue().intValueExact();
+            return true;
+        } catch (ArithmeticException e) {
+            return false; // fractional, or beyond int
+        }
     }
 
     private static ClientFrame.Rejected rejected(ErrorCode code, String message) {

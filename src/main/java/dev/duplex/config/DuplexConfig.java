@@ -28,13 +28,19 @@ public final class DuplexConfig {
     private final int maxTextLength;
     private final int sendQueueMaxFrames;
     private final long sendQueueMaxChars;
+    private final int historyPerRoom;
+    private final int historyMaxRooms;
+    private final int maxRoomsPerSession;
 
     private DuplexConfig(Function<String, String> lookup) {
         this.adminToken = Optional.ofNullable(lookup.apply("admin.token")).map(String::trim).filter(s -> !s.isEmpty());
         this.allowedOrigins = parseOrigins(lookup.apply("allowed.origins"));
-        this.maxTextLength = intSetting(lookup, "max.text.length", 4000, 1, MAX_FRAME_BYTES);
+        this.maxTextLength = intSetting(lookup, "max.text.chars", 4000, 1, MAX_FRAME_BYTES);
         this.sendQueueMaxFrames = intSetting(lookup, "send.queue.max.frames", 1000, 1, 1_000_000);
         this.sendQueueMaxChars = intSetting(lookup, "send.queue.max.chars", 1 << 20, 1024, Integer.MAX_VALUE);
+        this.historyPerRoom = intSetting(lookup, "history.per.room", 1000, 1, 1_000_000);
+        this.historyMaxRooms = intSetting(lookup, "history.max.rooms", 10_000, 1, 10_000_000);
+        this.maxRoomsPerSession = intSetting(lookup, "max.rooms.per.session", 20, 1, 10_000);
     }
 
     /** Settings from this JVM's system properties and environment. */
@@ -83,6 +89,21 @@ public final class DuplexConfig {
     /** Characters that may wait for one session before it counts as too slow. */
     public long sendQueueMaxChars() {
         return sendQueueMaxChars;
+    }
+
+    /** Messages each room keeps for replay and history. */
+    public int historyPerRoom() {
+        return historyPerRoom;
+    }
+
+    /** Rooms whose history is kept; beyond it the least recently used room's history goes. */
+    public int historyMaxRooms() {
+        return historyMaxRooms;
+    }
+
+    /** Rooms one {@code superchat} session may be in at once. */
+    public int maxRoomsPerSession() {
+        return maxRoomsPerSession;
     }
 
     private static Set<String> parseOrigins(String raw) {

@@ -3,15 +3,19 @@ package dev.duplex.protocol;
 import dev.duplex.message.ClientFrame;
 import dev.duplex.message.ServerFrame;
 import dev.duplex.service.ChatConnection;
-import dev.duplex.service.ChatService;
+import dev.duplex.service.RoomService;
 
-/** {@code chat}: the simple sub-protocol — post to your room, receive its messages and notices. */
+/**
+ * {@code chat}: the simple sub-protocol — post to your one room, receive its messages and
+ * notices. Richer frames are {@code unknown-type} here; a {@code room} or {@code ref} in a
+ * message is ignored, so simple clients keep working as they always did.
+ */
 public final class ChatProtocol implements SubProtocolHandler {
 
-    private final ChatService chat;
+    private final RoomService rooms;
 
-    public ChatProtocol(ChatService chat) {
-        this.chat = chat;
+    public ChatProtocol(RoomService rooms) {
+        this.rooms = rooms;
     }
 
     @Override
@@ -22,14 +26,19 @@ public final class ChatProtocol implements SubProtocolHandler {
     @Override
     public void handle(ChatConnection connection, ClientFrame frame) {
         if (frame instanceof ClientFrame.SendMessage message) {
-            chat.post(connection, message.text());
+            rooms.post(connection, connection.room(), message.text(), null, false);
         } else if (frame instanceof ClientFrame.Ping) {
             connection.send(new ServerFrame.Pong());
         } else if (frame instanceof ClientFrame.Rejected rejected) {
             connection.sendError(rejected.code(), rejected.message());
         } else {
-            connection.sendError(ErrorCode.UNKNOWN_TYPE.wire(), "sub-protocol " + name()
-                    + " does not accept this frame type");
+            connection.sendError(ErrorCode.UNKNOWN_TYPE, "sub-protocol chat does not accept \""
+                    + typeName(frame) + "\" frames; connect with superchat for them");
         }
+    }
+
+    static String typeName(ClientFrame frame) {
+        String simple = frame.getClass().getSimpleName();
+        return Character.toLowerCase(simple.charAt(0)) + simple.substring(1);
     }
 }

@@ -10,7 +10,13 @@ public enum ErrorCode {
     UNKNOWN_TYPE("unknown-type"),
     BLANK_TEXT("blank-text"),
     TOO_LONG("too-long"),
-    BINARY_UNSUPPORTED("binary-unsupported");
+    BINARY_UNSUPPORTED("binary-unsupported"),
+    INVALID_ROOM("invalid-room"),
+    NOT_JOINED("not-joined"),
+    ALREADY_JOINED("already-joined"),
+    TOO_MANY_ROOMS("too-many-rooms"),
+    NO_SUCH_USER("no-such-user"),
+    HISTORY_GAP("history-gap");
 
     private final String wire;
 

@@ -1,18 +1,23 @@
 package dev.duplex.protocol;
 
 import dev.duplex.message.ClientFrame;
+import dev.duplex.message.ServerFrame;
 import dev.duplex.service.ChatConnection;
+import dev.duplex.service.DirectService;
+import dev.duplex.service.RoomService;
 
 /**
- * {@code superchat}: the rich sub-protocol. It accepts everything {@code chat} does, so a
- * {@code chat} client and a {@code superchat} client share rooms; richer frames are added here.
+ * {@code superchat}: the rich sub-protocol — several rooms, presence, acknowledged messages,
+ * direct messages, typing and history (docs/PROTOCOL.md, "superchat").
  */
 public final class SuperchatProtocol implements SubProtocolHandler {
 
-    private final ChatProtocol basics;
+    private final RoomService rooms;
+    private final DirectService directs;
 
-    public SuperchatProtocol(ChatProtocol basics) {
-        this.basics = basics;
+    public SuperchatProtocol(RoomService rooms, DirectService directs) {
+        this.rooms = rooms;
+        this.directs = directs;
     }
 
     @Override
@@ -22,6 +27,26 @@ public final class SuperchatProtocol implements SubProtocolHandler {
 
     @Override
     public void handle(ChatConnection connection, ClientFrame frame) {
-        basics.handle(connection, frame);
+        if (frame instanceof ClientFrame.SendMessage message) {
+            String room = message.room() != null ? message.room() : connection.room();
+            rooms.post(connection, room, message.text(), message.ref(), true);
+        } else if (frame instanceof ClientFrame.Join join) {
+            rooms.join(connection, join.room(), join.since());
+        } else if (frame instanceof ClientFrame.Leave leave) {
+            rooms.leave(connection, leave.room(), true);
+        } else if (frame instanceof ClientFrame.Direct direct) {
+            directs.send(connection, direct.to(), direct.text(), direct.ref());
+        } else if (frame instanceof ClientFrame.Typing typing) {
+            rooms.typing(connection, typing.room());
+        } else if (frame instanceof ClientFrame.History history) {
+            rooms.history(connection, history.room(), history.before(), history.limit());
+        } else if (frame instanceof ClientFrame.Ping) {
+            connection.send(new ServerFrame.Pong());
+        } else if (frame instanceof ClientFrame.Rejected rejected) {
+            connection.sendError(rejected.code(), rejected.message());
+        } else {
+            connection.sendError(ErrorCode.UNKNOWN_TYPE, "sub-protocol superchat does not accept \""
+                    + ChatProtocol.typeName(frame) + "\" frames");
+        }
     }
 }

@@ -2,6 +2,10 @@ package dev.duplex.service;
 
 import dev.duplex.broker.Broker;
 import dev.duplex.broker.InMemoryBroker;
+import dev.duplex.broker.InMemoryMessageStore;
+import dev.duplex.broker.MessageIds;
+import dev.duplex.broker.MessageStore;
+import dev.duplex.message.ServerFrame;
 import dev.duplex.config.DuplexConfig;
 import dev.duplex.protocol.ChatProtocol;
 import dev.duplex.protocol.SubProtocols;
@@ -19,6 +23,7 @@ public final class Duplex implements AutoCloseable {
     private final DuplexConfig config;
     private final Broker broker;
     private final ConnectionRegistry registry;
+    private final RoomService rooms;
     private final AutoCloseable subscription;
     private final SessionManager sessions;
     private final NoticeService notices;
@@ -33,14 +38,23 @@ public final class Duplex implements AutoCloseable {
         this.config = config;
         this.broker = new InMemoryBroker();
         this.registry = new ConnectionRegistry();
-        this.subscription = broker.subscribe(registry);
         MessageIds ids = new MessageIds(clock);
         TextRules rules = new TextRules(config.maxTextLength());
-        ChatProtocol chat = new ChatProtocol(new ChatService(broker, ids, clock, rules));
-        SubProtocols protocols = new SubProtocols(List.of(new SuperchatProtocol(chat), chat));
-        this.sessions = new SessionManager(config, registry, protocols);
+        MessageStore store = new InMemoryMessageStore(ids, config.historyPerRoom(), config.historyMaxRooms());
+        this.rooms = new RoomService(store, broker, clock, rules, config.maxRoomsPerSession());
+        this.subscription = broker.subscribe(new LocalDelivery(registry, rooms));
+        DirectService directs = new DirectService(registry, broker, ids, clock, rules);
+        SubProtocols protocols = new SubProtocols(List.of(
+                new SuperchatProtocol(rooms, directs), new ChatProtocol(rooms)));
+        this.sessions = new SessionManager(config, registry, rooms, protocols, limits(config));
         this.notices = new NoticeService(broker, ids, clock, rules);
         this.originPolicy = new OriginPolicy(config.allowedOrigins());
+    }
+
+    private static ServerFrame.Limits limits(DuplexConfig config) {
+        return new ServerFrame.Limits(config.maxTextLength(), DuplexConfig.MAX_FRAME_BYTES,
+                config.maxRoomsPerSession(), config.historyPerRoom(), RoomService.HISTORY_ON_JOIN,
+                RoomService.HISTORY_PAGE_MAX, RoomService.TYPING_PER_SECOND);
     }
 
     public DuplexConfig config() {
@@ -61,6 +75,10 @@ public final class Duplex implements AutoCloseable {
 
     public ConnectionRegistry connections() {
         return registry;
+    }
+
+    public RoomService rooms() {
+        return rooms;
     }
 
     /** Closes every session with 1001 and stops the broker. Safe to call twice. */

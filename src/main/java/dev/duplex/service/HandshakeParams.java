@@ -7,10 +7,10 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The {@code name} and {@code room} query parameters of the handshake, validated
+ * The {@code name}, {@code room} and {@code since} query parameters of the handshake, validated
  * (docs/PROTOCOL.md, "Connecting").
  */
-public record HandshakeParams(String name, String room) {
+public record HandshakeParams(String name, String room, String since) {
 
     public static final String DEFAULT_ROOM = "lobby";
     public static final int MAX_NAME_LENGTH = 32;
@@ -23,7 +23,9 @@ public record HandshakeParams(String name, String room) {
      */
     public static HandshakeParams parse(String rawQuery) throws InvalidParameter {
         Map<String, String> query = decodeQuery(rawQuery);
-        return new HandshakeParams(name(query.get("name")), room(query.get("room")));
+        String since = query.get("since");
+        return new HandshakeParams(name(query.get("name")), room(query.get("room")),
+                since == null || since.isEmpty() ? null : since);
     }
 
     /** The first value of each parameter, decoded as UTF-8 form encoding ({@code +} is a space). */

@@ -1,6 +1,7 @@
 package dev.duplex.service;
 
 import dev.duplex.broker.Broker;
+import dev.duplex.broker.MessageIds;
 import dev.duplex.broker.Topic;
 import dev.duplex.codec.FrameCodec;
 import dev.duplex.message.ServerFrame;

@@ -22,12 +22,17 @@ public final class SessionManager {
 
     private final DuplexConfig config;
     private final ConnectionRegistry registry;
+    private final RoomService rooms;
     private final SubProtocols protocols;
+    private final ServerFrame.Limits limits;
 
-    public SessionManager(DuplexConfig config, ConnectionRegistry registry, SubProtocols protocols) {
+    public SessionManager(DuplexConfig config, ConnectionRegistry registry, RoomService rooms,
+                          SubProtocols protocols, ServerFrame.Limits limits) {
         this.config = config;
         this.registry = registry;
+        this.rooms = rooms;
         this.protocols = protocols;
+        this.limits = limits;
     }
 
     /** Admits a freshly opened session, or closes it with the documented code and reason. */
@@ -56,8 +61,11 @@ public final class SessionManager {
         // The welcome is queued first but sent only once the session is in its room: a client
         // that has its welcome can rely on receiving everything posted to the room after it,
         // and frames broadcast in between queue up behind the welcome.
-        connection.queueFirst(new ServerFrame.Welcome(handler.name(), params.name(), params.room()));
+        boolean superchat = connection.superchat();
+        connection.queueFirst(new ServerFrame.Welcome(handler.name(), params.name(), params.room(),
+                superchat ? limits : null));
         registry.add(connection);
+        rooms.join(connection, params.room(), superchat ? params.since() : null);
         connection.startSending();
     }
 
@@ -81,6 +89,7 @@ public final class SessionManager {
     public void closed(Session session) {
         ChatConnection connection = (ChatConnection) session.getUserProperties().remove(CONNECTION);
         if (connection != null) {
+            rooms.leaveAll(connection);
             registry.remove(connection);
             connection.released();
         }
@@ -94,6 +103,7 @@ public final class SessionManager {
     /** Closes every session (server shutdown or undeploy). */
     public void closeAll(CloseReason reason) {
         for (ChatConnection connection : new ArrayList<>(registry.all())) {
+            rooms.leaveAll(connection);
             registry.remove(connection);
             connection.close(reason);
         }

@@ -29,7 +29,7 @@ class DuplexConfigTest {
         DuplexConfig config = DuplexConfig.from(properties, Map.of(
                 "DUPLEX_ADMIN_TOKEN", "from-env",
                 "DUPLEX_ALLOWED_ORIGINS", "https://a.example, https://b.example:8443/",
-                "DUPLEX_MAX_TEXT_LENGTH", "500"));
+                "DUPLEX_MAX_TEXT_CHARS", "500"));
         assertEquals(Optional.of("from-property"), config.adminToken());
         assertEquals(Set.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
         assertEquals(500, config.maxTextLength());
@@ -43,8 +43,8 @@ class DuplexConfigTest {
     @Test
     void refusesNonsenseNumbersWithTheSettingsName() {
         IllegalArgumentException notANumber = assertThrows(IllegalArgumentException.class,
-                () -> DuplexConfig.of(Map.of("max.text.length", "lots")));
-        assertTrue(notANumber.getMessage().contains("duplex.max.text.length"));
+                () -> DuplexConfig.of(Map.of("max.text.chars", "lots")));
+        assertTrue(notANumber.getMessage().contains("duplex.max.text.chars"));
         assertThrows(IllegalArgumentException.class, () -> DuplexConfig.of(Map.of("send.queue.max.frames", "0")));
     }
 }

@@ -15,9 +15,9 @@ class HandshakeParamsTest {
 
     @Test
     void acceptsNameAndDefaultsTheRoom() throws Exception {
-        assertEquals(new HandshakeParams("alice", "lobby"), HandshakeParams.parse("name=alice"));
-        assertEquals(new HandshakeParams("alice", "lobby"), HandshakeParams.parse("name=alice&room="));
-        assertEquals(new HandshakeParams("alice", "dev-42"), HandshakeParams.parse("room=dev-42&name=alice"));
+        assertEquals(new HandshakeParams("alice", "lobby", null), HandshakeParams.parse("name=alice"));
+        assertEquals(new HandshakeParams("alice", "lobby", null), HandshakeParams.parse("name=alice&room="));
+        assertEquals(new HandshakeParams("alice", "dev-42", null), HandshakeParams.parse("room=dev-42&name=alice"));
     }
 
     @ParameterizedTest

@@ -68,10 +68,16 @@ public final class ChatTestClient implements AutoCloseable {
         return new ChatTestClient(socket, recorder);
     }
 
-    /** Connects to the room and consumes the welcome frame. */
+    /**
+     * Connects to the room and consumes the welcome frame (and, for {@code superchat}, the
+     * {@code joined} frame and any history replayed after it).
+     */
     public static ChatTestClient join(URI wsBase, String name, String room, String protocol) {
         ChatTestClient client = connect(chatUri(wsBase, name, room), protocol);
         client.expect("welcome");
+        if ("superchat".equals(protocol)) {
+            client.expect("joined");
+        }
         return client;
     }
 

@@ -1,4 +1,4 @@
-package dev.duplex.service;
+package dev.duplex.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.duplex.service;
+package dev.duplex.broker;
 
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,0 +1,222 @@
+package dev.duplex.service;
+
+import dev.duplex.broker.Broker;
+import dev.duplex.broker.MessageStore;
+import dev.duplex.broker.Topic;
+import dev.duplex.codec.FrameCodec;
+import dev.duplex.message.ServerFrame;
+import dev.duplex.protocol.ErrorCode;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Rooms: joining and leaving (with presence), posting (store, then publish), typing and history.
+ * Every refusal is an {@code error} frame to the asking session (docs/PROTOCOL.md).
+ */
+public final class RoomService {
+
+    /** Messages a {@code superchat} session gets when it joins without {@code since}. */
+    public static final int HISTORY_ON_JOIN = 50;
+    /** The largest {@code history} page. */
+    public static final int HISTORY_PAGE_MAX = 200;
+    /** Typing notifications relayed per session per second; the rest are dropped. */
+    public static final int TYPING_PER_SECOND = 3;
+
+    private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
+    private final MessageStore store;
+    private final Broker broker;
+    private final Clock clock;
+    private final TextRules rules;
+    private final int maxRoomsPerSession;
+
+    public RoomService(MessageStore store, Broker broker, Clock clock, TextRules rules, int maxRoomsPerSession) {
+        this.store = store;
+        this.broker = broker;
+        this.clock = clock;
+        this.rules = rules;
+        this.maxRoomsPerSession = maxRoomsPerSession;
+    }
+
+    /**
+     * Puts a session in a room. A {@code superchat} session is sent {@code joined} and then either
+     * the messages after {@code since} or the latest {@value #HISTORY_ON_JOIN}; a {@code chat}
+     * session just starts receiving. The other members hear of a new member through presence.
+     */
+    public void join(ChatConnection connection, String roomName, String since) {
+        if (!HandshakeParams.isValidRoom(roomName)) {
+            connection.sendError(ErrorCode.INVALID_ROOM, "room must be 1-32 of a-z, 0-9 and -", null, roomName);
+            return;
+        }
+        if (connection.rooms().contains(roomName)) {
+            connection.sendError(ErrorCode.ALREADY_JOINED, "already in room " + roomName, null, roomName);
+            return;
+        }
+        if (connection.rooms().size() >= maxRoomsPerSession) {
+            connection.sendError(ErrorCode.TOO_MANY_ROOMS,
+                    "a session may be in at most " + maxRoomsPerSession + " rooms", null, roomName);
+            return;
+        }
+        while (true) {
+            Room room = rooms.computeIfAbsent(roomName, Room::new);
+            synchronized (room) {
+                if (room.retired()) {
+                    continue; // emptied and removed while we waited; take the live one
+                }
+                boolean newMember = room.add(connection);
+                connection.rooms().add(roomName);
+                List<String> members = room.members();
+                if (connection.superchat()) {
+                    connection.send(new ServerFrame.Joined(roomName, members));
+                    replay(connection, roomName, since);
+                }
+                if (newMember) {
+                    announce(room, connection, "join", members);
+                }
+                return;
+            }
+        }
+    }
+
+    /** Takes a session out of a room; {@code confirm} answers {@code left} (or {@code not-joined}). */
+    public void leave(ChatConnection connection, String roomName, boolean confirm) {
+        Room room = roomName == null ? null : rooms.get(roomName);
+        if (room == null || !connection.rooms().contains(roomName)) {
+            if (confirm) {
+                connection.sendError(ErrorCode.NOT_JOINED, "not in room " + roomName, null, roomName);
+            }
+            return;
+        }
+        synchronized (room) {
+            connection.rooms().remove(roomName);
+            if (room.remove(connection)) {
+                announce(room, connection, "leave", room.members());
+            }
+            if (room.isEmpty()) {
+                room.retire();
+                rooms.remove(roomName, room);
+            }
+        }
+        if (confirm) {
+            connection.send(new ServerFrame.Left(roomName));
+        }
+    }
+
+    /** Takes a closing session out of every room it is in. */
+    public void leaveAll(ChatConnection connection) {
+        for (String roomName : Set.copyOf(connection.rooms())) {
+            leave(connection, roomName, false);
+        }
+    }
+
+    /**
+     * Stores and publishes a message to a room the session is in. With {@code ack}, the sender is
+     * told the id under its {@code ref} once the message is stored and published.
+     *
+     * @return the message, or empty when it was refused
+     */
+    public Optional<ServerFrame.ChatMessage> post(ChatConnection sender, String roomName, String text,
+                                                  String ref, boolean ack) {
+        Room room = memberRoom(sender, roomName, ref);
+        if (room == null) {
+            return Optional.empty();
+        }
+        Optional<TextRules.Violation> violation = rules.check(text);
+        if (violation.isPresent()) {
+            sender.sendError(violation.get().code(), violation.get().message(), ref, roomName);
+            return Optional.empty();
+        }
+        ServerFrame.ChatMessage message;
+        synchronized (room) {
+            message = store.append(roomName, sender.name(), text, now());
+            broker.publish(Topic.room(roomName), FrameCodec.encode(message));
+        }
+        if (ack) {
+            sender.send(new ServerFrame.Ack(ref, message.id()));
+        }
+        return Optional.of(message);
+    }
+
+    /** Tells the room's other members that the sender is typing, a few times a second at most. */
+    public void typing(ChatConnection sender, String roomName) {
+        if (memberRoom(sender, roomName, null) == null || !sender.allowTyping(System.nanoTime())) {
+            return;
+        }
+        broker.publish(Topic.room(roomName).onlySuperchat().skipName(sender.name()),
+                FrameCodec.encode(new ServerFrame.Typing(roomName, sender.name())));
+    }
+
+    /** Sends a page of a room's stored messages, oldest first. */
+    public void history(ChatConnection connection, String roomName, String before, Integer limit) {
+        if (memberRoom(connection, roomName, null) == null) {
+            return;
+        }
+        if (limit != null && limit < 1) {
+            connection.sendError(ErrorCode.BAD_FRAME, "limit must be at least 1", null, roomName);
+            return;
+        }
+        int size = limit == null ? HISTORY_ON_JOIN : Math.min(limit, HISTORY_PAGE_MAX);
+        List<ServerFrame.ChatMessage> page = before == null
+                ? store.latest(roomName, size)
+                : store.before(roomName, before, size);
+        connection.send(new ServerFrame.History(roomName, page));
+    }
+
+    /** Sessions of this node in a room, for delivery. */
+    public Collection<ChatConnection> sessionsIn(String roomName) {
+        Room room = rooms.get(roomName);
+        return room == null ? Set.of() : room.sessions();
+    }
+
+    /** Member names of a room on this node, alphabetical. */
+    public List<String> members(String roomName) {
+        Room room = rooms.get(roomName);
+        if (room == null) {
+            return List.of();
+        }
+        synchronized (room) {
+            return room.members();
+        }
+    }
+
+    private void replay(ChatConnection connection, String roomName, String since) {
+        List<ServerFrame.ChatMessage> messages;
+        if (since == null) {
+            messages = store.latest(roomName, HISTORY_ON_JOIN);
+        } else {
+            MessageStore.Replay replay = store.after(roomName, since);
+            if (replay.gap()) {
+                connection.sendError(ErrorCode.HISTORY_GAP, "messages after " + since
+                        + " are no longer kept; sending the " + store.keptPerRoom() + " kept", null, roomName);
+            }
+            messages = replay.messages();
+        }
+        for (ServerFrame.ChatMessage message : messages) {
+            connection.send(message);
+        }
+    }
+
+    private void announce(Room room, ChatConnection subject, String event, List<String> members) {
+        broker.publish(Topic.room(room.name()).onlySuperchat().skipSession(subject.id()),
+                FrameCodec.encode(new ServerFrame.Presence(room.name(), event, subject.name(), members)));
+    }
+
+    /** The room, when the session is in it; otherwise answers {@code not-joined} and returns null. */
+    private Room memberRoom(ChatConnection connection, String roomName, String ref) {
+        Room room = roomName == null ? null : rooms.get(roomName);
+        if (room == null || !connection.rooms().contains(roomName)) {
+            connection.sendError(ErrorCode.NOT_JOINED, "not in room " + roomName + "; join it first", ref, roomName);
+            return null;
+        }
+        return room;
+    }
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    }
+}
