@@ -3,15 +3,15 @@ package dev.duplex.endpoint;
 import dev.duplex.config.DuplexConfig;
 import dev.duplex.service.Duplex;
 import dev.duplex.service.DuplexLocator;
-import dev.duplex.support.ChatContract;
+import dev.duplex.support.SuperchatContract;
 import java.net.URI;
 import java.util.Map;
 import org.glassfish.tyrus.server.Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The WebSocket contract, in-process on embedded Tyrus with an ephemeral port. */
-class ChatEndpointTest extends ChatContract {
+/** The WebSocket contract, chat and superchat, in-process on embedded Tyrus with an ephemeral port. */
+class ChatEndpointTest extends SuperchatContract {
 
     private static Server server;
 

@@ -4,7 +4,7 @@ import static dev.duplex.support.ChatTestClient.chatUri;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.duplex.support.ChatContract;
+import dev.duplex.support.SuperchatContract;
 import dev.duplex.support.ChatTestClient;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(ArquillianExtension.class)
 @RunAsClient
-class DeployedChatIT extends ChatContract {
+class DeployedChatIT extends SuperchatContract {
 
     private static final String TOKEN = "it-secret";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(ChatTestClient.TIMEOUT).build();

@@ -48,14 +48,22 @@ public final class ChatTestClient implements AutoCloseable {
 
     /** Builds {@code <base>chat?name=..&room=..}; null values are left out. */
     public static URI chatUri(URI wsBase, String name, String room) {
+        return chatUri(wsBase, name, room, null);
+    }
+
+    /** Builds {@code <base>chat?name=..&room=..&since=..}; null values are left out. */
+    public static URI chatUri(URI wsBase, String name, String room, String since) {
         StringBuilder query = new StringBuilder();
-        if (name != null) {
-            query.append("name=").append(encode(name));
-        }
-        if (room != null) {
-            query.append(query.length() > 0 ? "&" : "").append("room=").append(encode(room));
-        }
+        appendParameter(query, "name", name);
+        appendParameter(query, "room", room);
+        appendParameter(query, "since", since);
         return wsBase.resolve("chat" + (query.length() > 0 ? "?" + query : ""));
+    }
+
+    private static void appendParameter(StringBuilder query, String key, String value) {
+        if (value != null) {
+            query.append(query.length() > 0 ? "&" : "").append(key).append('=').append(encode(value));
+        }
     }
 
     public static ChatTestClient connect(URI uri, String... protocols) {
@@ -138,6 +146,43 @@ public final class ChatTestClient implements AutoCloseable {
             throw new AssertionError("expected a " + type + " frame but got " + frame);
         }
         return frame;
+    }
+
+    /**
+     * The next frame of {@code type}, passing over frames of the {@code ignored} types (acks in a
+     * busy room, say); any other type fails.
+     */
+    public JsonObject expectIgnoring(String type, String... ignored) {
+        java.util.Set<String> skippable = java.util.Set.of(ignored);
+        while (true) {
+            JsonObject frame = next();
+            String actual = frame.getString("type", null);
+            if (type.equals(actual)) {
+                return frame;
+            }
+            if (!skippable.contains(actual)) {
+                throw new AssertionError("expected a " + type + " frame but got " + frame);
+            }
+        }
+    }
+
+    /** Sends a JSON object built from alternating keys and values; {@code null} values are left out. */
+    public void sendFrame(String type, Object... keysAndValues) {
+        jakarta.json.JsonObjectBuilder frame = Json.createObjectBuilder().add("type", type);
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            Object value = keysAndValues[i + 1];
+            if (value instanceof Integer number) {
+                frame.add((String) keysAndValues[i], number);
+            } else if (value != null) {
+                frame.add((String) keysAndValues[i], value.toString());
+            }
+        }
+        send(frame.build().toString());
+    }
+
+    /** Drops the TCP connection without a close frame, as a lost network would. */
+    public void drop() {
+        socket.abort();
     }
 
     /** The next frame, which must be an error with this code. */
