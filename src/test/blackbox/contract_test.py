@@ -130,9 +130,14 @@ class Client:
     async def say(self, text):
         await self.send_json({"type": "message", "text": text})
 
-    async def recv_json(self, timeout=TIMEOUT, keep_notices=False):
+    # superchat sessions also hear presence, typing and acks (docs/PROTOCOL.md
+    # "superchat"); the chat-level cases here are about the other frames.
+    SUPERCHAT_CHATTER = ("presence", "typing", "ack")
+
+    async def recv_json(self, timeout=TIMEOUT, keep_notices=False, keep_chatter=False):
         """Next JSON frame. Notices are skipped by default: another run on a
-        shared server may post them at any time and they are not ours."""
+        shared server may post them at any time and they are not ours.
+        Superchat presence/typing/ack frames are skipped unless keep_chatter."""
         while True:
             try:
                 raw = await asyncio.wait_for(self.ws.recv(), timeout)
@@ -148,6 +153,8 @@ class Client:
                 raise CaseFailure("%s: frame is not JSON: %r" % (self.label, raw[:200]))
             check(isinstance(frame, dict), "%s: frame is not an object: %r" % (self.label, raw[:200]))
             if frame.get("type") == "notice" and not keep_notices:
+                continue
+            if frame.get("type") in self.SUPERCHAT_CHATTER and not keep_chatter:
                 continue
             return frame
 
@@ -209,6 +216,11 @@ class Ctx:
         c = await self.open(name, room, (protocol,))
         w = await c.recv_json()
         check(w.get("type") == "welcome", "%s: first frame is not a welcome: %s" % (name, short(w)))
+        if protocol == "superchat":
+            # A superchat session is told its room's members before any traffic.
+            j = await c.recv_json()
+            check(j.get("type") == "joined" and j.get("room") == (room or "lobby"),
+                  "%s: second frame is not joined: %s" % (name, short(j)))
         return c
 
     async def close_all(self):
