@@ -26,8 +26,12 @@ public final class DuplexConfig {
     private final Optional<String> adminToken;
     private final Set<String> allowedOrigins;
     private final int maxTextLength;
-    private final int sendQueueMaxFrames;
-    private final long sendQueueMaxChars;
+    private final int sendBufferBytes;
+    private final int sendTimeoutSeconds;
+    private final int rateLimit;
+    private final int rateBurst;
+    private final int maxConnectionsPerAddress;
+    private final int idleTimeoutSeconds;
     private final int historyPerRoom;
     private final int historyMaxRooms;
     private final int maxRoomsPerSession;
@@ -36,8 +40,12 @@ public final class DuplexConfig {
         this.adminToken = Optional.ofNullable(lookup.apply("admin.token")).map(String::trim).filter(s -> !s.isEmpty());
         this.allowedOrigins = parseOrigins(lookup.apply("allowed.origins"));
         this.maxTextLength = intSetting(lookup, "max.text.chars", 4000, 1, MAX_FRAME_BYTES);
-        this.sendQueueMaxFrames = intSetting(lookup, "send.queue.max.frames", 1000, 1, 1_000_000);
-        this.sendQueueMaxChars = intSetting(lookup, "send.queue.max.chars", 1 << 20, 1024, Integer.MAX_VALUE);
+        this.sendBufferBytes = intSetting(lookup, "send.buffer.bytes", 1 << 20, MAX_FRAME_BYTES, Integer.MAX_VALUE);
+        this.sendTimeoutSeconds = intSetting(lookup, "send.timeout.seconds", 10, 1, 3600);
+        this.rateLimit = intSetting(lookup, "rate.limit", 20, 1, 1_000_000);
+        this.rateBurst = intSetting(lookup, "rate.burst", 40, 0, 1_000_000);
+        this.maxConnectionsPerAddress = intSetting(lookup, "max.connections.per.address", 200, 0, 1_000_000);
+        this.idleTimeoutSeconds = intSetting(lookup, "idle.timeout.seconds", 60, 3, 86_400);
         this.historyPerRoom = intSetting(lookup, "history.per.room", 1000, 1, 1_000_000);
         this.historyMaxRooms = intSetting(lookup, "history.max.rooms", 10_000, 1, 10_000_000);
         this.maxRoomsPerSession = intSetting(lookup, "max.rooms.per.session", 20, 1, 10_000);
@@ -81,14 +89,34 @@ public final class DuplexConfig {
         return maxTextLength;
     }
 
-    /** Frames that may wait for one session before it counts as too slow. */
-    public int sendQueueMaxFrames() {
-        return sendQueueMaxFrames;
+    /** UTF-8 bytes that may wait for one session before it counts as too slow. */
+    public int sendBufferBytes() {
+        return sendBufferBytes;
     }
 
-    /** Characters that may wait for one session before it counts as too slow. */
-    public long sendQueueMaxChars() {
-        return sendQueueMaxChars;
+    /** How long a frame may wait to be sent before its session counts as too slow. */
+    public int sendTimeoutSeconds() {
+        return sendTimeoutSeconds;
+    }
+
+    /** Inbound frames per second one session may keep up. */
+    public int rateLimit() {
+        return rateLimit;
+    }
+
+    /** Inbound frames one session may send at once above the rate; 0 turns rate limiting off. */
+    public int rateBurst() {
+        return rateBurst;
+    }
+
+    /** Open sessions one remote address may hold; 0 means no limit. */
+    public int maxConnectionsPerAddress() {
+        return maxConnectionsPerAddress;
+    }
+
+    /** A session silent for this long, even to pings, is closed. */
+    public int idleTimeoutSeconds() {
+        return idleTimeoutSeconds;
     }
 
     /** Messages each room keeps for replay and history. */

@@ -11,6 +11,7 @@ import jakarta.websocket.OnClose;
 import jakarta.websocket.OnError;
 import jakarta.websocket.OnMessage;
 import jakarta.websocket.OnOpen;
+import jakarta.websocket.PongMessage;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.ServerEndpoint;
 import java.nio.ByteBuffer;
@@ -42,6 +43,11 @@ public class ChatEndpoint {
     @OnMessage(maxMessageSize = DuplexConfig.MAX_FRAME_BYTES)
     public void onBinary(Session session, ByteBuffer data) {
         sessions.receiveBinary(session);
+    }
+
+    @OnMessage
+    public void onPong(Session session, PongMessage pong) {
+        sessions.receivePong(session);
     }
 
     @OnClose

@@ -39,9 +39,11 @@ public sealed interface ServerFrame {
 
     /** The limits a {@code superchat} client can adapt to (docs/PROTOCOL.md, "Limits"). */
     @JsonbPropertyOrder({"maxTextChars", "maxFrameBytes", "maxRoomsPerSession", "historyPerRoom",
-            "historyOnJoin", "historyPageMax", "typingPerSecond"})
+            "historyOnJoin", "historyPageMax", "typingPerSecond", "messagesPerSecond", "messageBurst",
+            "idleTimeoutSeconds"})
     record Limits(int maxTextChars, int maxFrameBytes, int maxRoomsPerSession, int historyPerRoom,
-                  int historyOnJoin, int historyPageMax, int typingPerSecond) {
+                  int historyOnJoin, int historyPageMax, int typingPerSecond, int messagesPerSecond,
+                  int messageBurst, int idleTimeoutSeconds) {
     }
 
     /** A chat message as delivered to every member of its room, the sender included. */
@@ -54,11 +56,18 @@ public sealed interface ServerFrame {
     record Notice(String id, String text, Instant ts) implements ServerFrame {
     }
 
-    /** Something the client sent was refused; the session stays open. */
-    @JsonbPropertyOrder({"code", "message", "ref", "room"})
-    record Error(String code, String message, String ref, String room) implements ServerFrame {
+    /**
+     * Something the client sent was refused; the session stays open. {@code retryAfterMs} comes
+     * with {@code rate-limited}.
+     */
+    @JsonbPropertyOrder({"code", "message", "ref", "room", "retryAfterMs"})
+    record Error(String code, String message, String ref, String room, Long retryAfterMs) implements ServerFrame {
         public Error(String code, String message) {
-            this(code, message, null, null);
+            this(code, message, null, null, null);
+        }
+
+        public Error(String code, String message, String ref, String room) {
+            this(code, message, ref, room, null);
         }
     }
 

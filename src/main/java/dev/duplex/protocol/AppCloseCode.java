@@ -13,8 +13,14 @@ public enum AppCloseCode implements CloseReason.CloseCode {
     INVALID_PARAMETERS(4001, "invalid connection parameters"),
     /** Client and server share no sub-protocol. */
     NO_SUBPROTOCOL(4002, "no common sub-protocol"),
-    /** The session's outbound queue overflowed: it reads slower than the chat it is in. */
-    TOO_SLOW(4003, "too slow: outbound queue full");
+    /** The session's outbound queue overflowed or stalled: it reads slower than its rooms talk. */
+    TOO_SLOW(4003, "too slow: could not keep up with incoming messages"),
+    /** Nothing was heard from the client, not even an answer to pings, for the idle timeout. */
+    HEARTBEAT_TIMEOUT(4008, "no heartbeat: the connection went silent"),
+    /** The remote address already holds the configured number of sessions. */
+    TOO_MANY_CONNECTIONS(4009, "too many connections from your address"),
+    /** The client kept flooding after being told it was over its rate limit. */
+    RATE_LIMITED(4029, "too many messages: rate limit exceeded");
 
     /** RFC 6455 caps a close reason at 123 bytes of UTF-8. */
     public static final int MAX_REASON_BYTES = 123;

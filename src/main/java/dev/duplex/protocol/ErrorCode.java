@@ -16,7 +16,8 @@ public enum ErrorCode {
     ALREADY_JOINED("already-joined"),
     TOO_MANY_ROOMS("too-many-rooms"),
     NO_SUCH_USER("no-such-user"),
-    HISTORY_GAP("history-gap");
+    HISTORY_GAP("history-gap"),
+    RATE_LIMITED("rate-limited");
 
     private final String wire;
 

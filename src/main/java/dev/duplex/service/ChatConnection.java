@@ -28,16 +28,26 @@ public final class ChatConnection {
     /** Rooms this session is in; changed only under the room's lock. */
     private final Set<String> rooms = ConcurrentHashMap.newKeySet();
     private final AtomicLong lastTypingNanos = new AtomicLong(System.nanoTime() - TYPING_INTERVAL_NANOS);
+    private final RateLimiter rateLimiter;
+    private final String remoteAddress;
+    private volatile long lastHeardNanos = System.nanoTime();
 
+    /**
+     * @param rateLimit     inbound frames per second, or {@code 0} burst for no limit
+     * @param remoteAddress the peer's address when known, for the per-address connection count
+     */
     public ChatConnection(String id, String name, String room, String protocol, FrameSink sink,
-                          int maxQueuedFrames, long maxQueuedChars) {
+                          long sendBufferBytes, long sendTimeoutNanos, int rateLimit, int rateBurst,
+                          String remoteAddress) {
         this.id = id;
         this.name = name;
         this.room = room;
         this.protocol = protocol;
         this.sink = sink;
         this.superchat = SubProtocols.SUPERCHAT.equals(protocol);
-        this.outbound = new OutboundQueue(sink, maxQueuedFrames, maxQueuedChars);
+        this.outbound = new OutboundQueue(sink, sendBufferBytes, sendTimeoutNanos);
+        this.rateLimiter = rateBurst > 0 ? new RateLimiter(rateLimit, rateBurst, lastHeardNanos) : null;
+        this.remoteAddress = remoteAddress;
     }
 
     public String id() {
@@ -63,6 +73,33 @@ public final class ChatConnection {
         return superchat;
     }
 
+    /** The peer's address, or null when the container did not tell. */
+    public String remoteAddress() {
+        return remoteAddress;
+    }
+
+    /** Records that the peer is alive (any frame, or a pong). */
+    void heard(long nowNanos) {
+        lastHeardNanos = nowNanos;
+    }
+
+    long lastHeardNanos() {
+        return lastHeardNanos;
+    }
+
+    /** Counts one inbound frame against the session's rate limit. */
+    RateLimiter.Verdict admit(long nowNanos) {
+        return rateLimiter == null ? RateLimiter.Verdict.ALLOW : rateLimiter.take(nowNanos);
+    }
+
+    long retryAfterMillis() {
+        return rateLimiter == null ? 0 : rateLimiter.retryAfterMillis();
+    }
+
+    OutboundQueue outbound() {
+        return outbound;
+    }
+
     /** Whether a typing notification may be relayed now; at most a few per second get through. */
     boolean allowTyping(long nowNanos) {
         long last = lastTypingNanos.get();
@@ -74,9 +111,9 @@ public final class ChatConnection {
         return protocol;
     }
 
-    /** Queues text that is already an encoded frame (a broadcast encoded once for everyone). */
-    public void send(String encodedFrame) {
-        outbound.offer(encodedFrame);
+    /** Queues a frame that is already encoded (a broadcast encoded once for everyone). */
+    public void send(OutboundFrame frame) {
+        outbound.offer(frame);
     }
 
     /**
@@ -84,7 +121,7 @@ public final class ChatConnection {
      * it once the session is a member of its room.
      */
     void queueFirst(ServerFrame frame) {
-        outbound.enqueue(FrameCodec.encode(frame));
+        outbound.enqueue(OutboundFrame.of(FrameCodec.encode(frame)));
     }
 
     void startSending() {
@@ -93,7 +130,16 @@ public final class ChatConnection {
 
     /** Encodes and queues a frame meant for this session only. */
     public void send(ServerFrame frame) {
-        send(FrameCodec.encode(frame));
+        send(OutboundFrame.of(FrameCodec.encode(frame)));
+    }
+
+    /**
+     * Queues a stored message replayed to this session. Replays do not count against the send
+     * buffer: their size is bounded by the room's history, and a resume may legitimately replay
+     * more than the buffer holds. The send timeout still applies.
+     */
+    void sendReplay(ServerFrame frame) {
+        outbound.offer(new OutboundFrame(FrameCodec.encode(frame), 0));
     }
 
     /** Sends this session an {@code error} frame; the session stays open. */

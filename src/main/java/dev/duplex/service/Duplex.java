@@ -13,6 +13,10 @@ import dev.duplex.protocol.SuperchatProtocol;
 import jakarta.websocket.CloseReason;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One running chat application: every service, wired once. Plain Java on purpose, so the same
@@ -28,13 +32,20 @@ public final class Duplex implements AutoCloseable {
     private final SessionManager sessions;
     private final NoticeService notices;
     private final OriginPolicy originPolicy;
+    /** Our own scheduler when the container offered none; shut down with us. */
+    private final ScheduledExecutorService ownScheduler;
+    private final ScheduledFuture<?> heartbeat;
     private volatile boolean closed;
 
     public Duplex(DuplexConfig config) {
-        this(config, Clock.systemUTC());
+        this(config, Clock.systemUTC(), null);
     }
 
-    public Duplex(DuplexConfig config, Clock clock) {
+    /**
+     * @param scheduler a container-managed scheduler for the heartbeat, or null to use one
+     *                  daemon thread of our own
+     */
+    public Duplex(DuplexConfig config, Clock clock, ScheduledExecutorService scheduler) {
         this.config = config;
         this.broker = new InMemoryBroker();
         this.registry = new ConnectionRegistry();
@@ -49,12 +60,27 @@ public final class Duplex implements AutoCloseable {
         this.sessions = new SessionManager(config, registry, rooms, protocols, limits(config));
         this.notices = new NoticeService(broker, ids, clock, rules);
         this.originPolicy = new OriginPolicy(config.allowedOrigins());
+        this.ownScheduler = scheduler == null ? newHeartbeatThread() : null;
+        Heartbeat sweep = sessions.heartbeat();
+        this.heartbeat = (scheduler == null ? ownScheduler : scheduler).scheduleWithFixedDelay(
+                sweep, sweep.intervalNanos(), sweep.intervalNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private static ScheduledExecutorService newHeartbeatThread() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread thread = new Thread(task, "duplex-heartbeat");
+            thread.setDaemon(true);
+            return thread;
+        });
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
     }
 
     private static ServerFrame.Limits limits(DuplexConfig config) {
         return new ServerFrame.Limits(config.maxTextLength(), DuplexConfig.MAX_FRAME_BYTES,
                 config.maxRoomsPerSession(), config.historyPerRoom(), RoomService.HISTORY_ON_JOIN,
-                RoomService.HISTORY_PAGE_MAX, RoomService.TYPING_PER_SECOND);
+                RoomService.HISTORY_PAGE_MAX, RoomService.TYPING_PER_SECOND,
+                config.rateBurst() == 0 ? 0 : config.rateLimit(), config.rateBurst(), config.idleTimeoutSeconds());
     }
 
     public DuplexConfig config() {
@@ -81,13 +107,17 @@ public final class Duplex implements AutoCloseable {
         return rooms;
     }
 
-    /** Closes every session with 1001 and stops the broker. Safe to call twice. */
+    /** Closes every session with 1001, stops the heartbeat and the broker. Safe to call twice. */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
+        heartbeat.cancel(false);
+        if (ownScheduler != null) {
+            ownScheduler.shutdownNow();
+        }
         sessions.closeAll(new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
         try {
             subscription.close();

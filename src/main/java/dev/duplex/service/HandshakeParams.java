@@ -22,10 +22,19 @@ public record HandshakeParams(String name, String room, String since) {
      * disagree on the charset of their own parameter maps (Payara uses ISO-8859-1).
      */
     public static HandshakeParams parse(String rawQuery) throws InvalidParameter {
+        return parse(rawQuery, null);
+    }
+
+    /**
+     * As {@link #parse(String)}, but when the container authenticated the handshake the user's
+     * principal name is the name, and the {@code name} parameter is ignored: clients cannot pick
+     * someone else's name.
+     */
+    public static HandshakeParams parse(String rawQuery, String principalName) throws InvalidParameter {
         Map<String, String> query = decodeQuery(rawQuery);
         String since = query.get("since");
-        return new HandshakeParams(name(query.get("name")), room(query.get("room")),
-                since == null || since.isEmpty() ? null : since);
+        String name = principalName != null ? principalName : name(query.get("name"));
+        return new HandshakeParams(name, room(query.get("room")), since == null || since.isEmpty() ? null : since);
     }
 
     /** The first value of each parameter, decoded as UTF-8 form encoding ({@code +} is a space). */

@@ -22,10 +22,11 @@ public final class LocalDelivery implements Broker.Subscriber {
             case USER -> registry.sessionsOf(topic.key());
             case EVERYONE -> registry.all();
         };
+        OutboundFrame frame = OutboundFrame.of(encodedFrame);
         boolean filtered = topic.superchatOnly() || topic.exceptSession() != null || topic.exceptName() != null;
         for (ChatConnection connection : candidates) {
             if (!filtered || wanted(topic, connection)) {
-                connection.send(encodedFrame);
+                connection.send(frame);
             }
         }
     }

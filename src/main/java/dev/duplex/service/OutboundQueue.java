@@ -12,33 +12,33 @@ import java.util.concurrent.atomic.AtomicLong;
  * One session's outbound frames, sent one at a time in the order offered.
  *
  * <p>Only one asynchronous send is ever in flight per session (Tomcat rejects overlapping ones, and
- * order must hold). Offering never blocks: a session that lets more than the configured frames or
- * characters pile up is closed with {@link AppCloseCode#TOO_SLOW} and its queue dropped, so a slow
- * reader costs everyone else nothing.
+ * order must hold). Offering never blocks. A session is closed with {@link AppCloseCode#TOO_SLOW}
+ * and its queue dropped when more than {@code maxBytes} wait, or when a send has been in flight
+ * longer than {@code sendTimeoutNanos}: a slow reader costs everyone else nothing.
  */
 public final class OutboundQueue {
 
     private final FrameSink sink;
-    private final int maxFrames;
-    private final long maxChars;
-    private final ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger queuedFrames = new AtomicInteger();
-    private final AtomicLong queuedChars = new AtomicLong();
+    private final long maxBytes;
+    private final long sendTimeoutNanos;
+    private final ConcurrentLinkedQueue<OutboundFrame> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean sending = new AtomicBoolean();
+    private volatile long inFlightSince;
     private volatile boolean closed;
 
-    public OutboundQueue(FrameSink sink, int maxFrames, long maxChars) {
+    public OutboundQueue(FrameSink sink, long maxBytes, long sendTimeoutNanos) {
         this.sink = sink;
-        this.maxFrames = maxFrames;
-        this.maxChars = maxChars;
+        this.maxBytes = maxBytes;
+        this.sendTimeoutNanos = sendTimeoutNanos;
     }
 
     /**
-     * Queues a frame for sending. Returns false when the queue is closed or this frame overflowed
-     * it, in which case the session is being closed as too slow.
+     * Queues a frame and starts sending. Returns false when the queue is closed or the session
+     * turned out too slow, in which case it is being closed.
      */
-    public boolean offer(String text) {
-        boolean queued = enqueue(text);
+    public boolean offer(OutboundFrame frame) {
+        boolean queued = enqueue(frame);
         if (queued) {
             drain();
         }
@@ -50,19 +50,15 @@ public final class OutboundQueue {
      * first frame is queued this way before the session can receive broadcasts, so it stays first
      * while broadcasts that race in queue up behind it.
      */
-    public boolean enqueue(String text) {
+    public boolean enqueue(OutboundFrame frame) {
         if (closed) {
             return false;
         }
-        int frames = queuedFrames.incrementAndGet();
-        long chars = queuedChars.addAndGet(text.length());
-        if (frames > maxFrames || chars > maxChars) {
-            queuedFrames.decrementAndGet();
-            queuedChars.addAndGet(-text.length());
-            overflow();
+        if (stalled(System.nanoTime()) || queuedBytes.addAndGet(frame.bytes()) > maxBytes) {
+            tooSlow();
             return false;
         }
-        queue.add(text);
+        queue.add(frame);
         return true;
     }
 
@@ -71,27 +67,41 @@ public final class OutboundQueue {
         drain();
     }
 
-    /** Frames waiting, not counting one in flight. */
-    public int queuedFrames() {
-        return queuedFrames.get();
+    /** Queues a WebSocket ping if nothing is waiting or in flight; returns whether it did. */
+    public boolean pingIfIdle() {
+        if (closed || sending.get() || !queue.isEmpty()) {
+            return false;
+        }
+        return offer(OutboundFrame.PING);
+    }
+
+    /** True when a send has been in flight for longer than the send timeout. */
+    public boolean stalled(long nowNanos) {
+        return sending.get() && nowNanos - inFlightSince > sendTimeoutNanos;
+    }
+
+    /** Bytes waiting, not counting a send in flight. */
+    public long queuedBytes() {
+        return queuedBytes.get();
     }
 
     public boolean isClosed() {
         return closed;
     }
 
-    /** Drops whatever is queued and accepts nothing more; the connection itself is left alone. */
-    public void dispose() {
-        closed = true;
-        queue.clear();
-    }
-
-    private void overflow() {
+    /** Closes the session as too slow, once. */
+    public void tooSlow() {
         if (closed) {
             return;
         }
         dispose();
         sink.close(AppCloseCode.TOO_SLOW.reason());
+    }
+
+    /** Drops whatever is queued and accepts nothing more; the connection itself is left alone. */
+    public void dispose() {
+        closed = true;
+        queue.clear();
     }
 
     /**
@@ -101,7 +111,7 @@ public final class OutboundQueue {
      */
     private void drain() {
         while (!closed && sending.compareAndSet(false, true)) {
-            String next = queue.poll();
+            OutboundFrame next = queue.poll();
             if (next == null) {
                 sending.set(false);
                 if (queue.isEmpty()) {
@@ -109,10 +119,14 @@ public final class OutboundQueue {
                 }
                 continue; // an offer raced in between poll and release
             }
-            queuedFrames.decrementAndGet();
-            queuedChars.addAndGet(-next.length());
+            queuedBytes.addAndGet(-next.bytes());
+            inFlightSince = System.nanoTime();
             Completion completion = new Completion();
-            sink.sendText(next, completion);
+            if (next == OutboundFrame.PING) {
+                sink.sendPing(completion);
+            } else {
+                sink.sendText(next.text(), completion);
+            }
             if (!completion.returnedBeforeResult()) {
                 return; // still in flight; its callback continues the drain
             }

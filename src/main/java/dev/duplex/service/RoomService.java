@@ -197,7 +197,7 @@ public final class RoomService {
             messages = replay.messages();
         }
         for (ServerFrame.ChatMessage message : messages) {
-            connection.send(message);
+            connection.sendReplay(message);
         }
     }
 

@@ -9,7 +9,12 @@ import dev.duplex.protocol.SubProtocolHandler;
 import dev.duplex.protocol.SubProtocols;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Session;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.security.Principal;
 import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The lifecycle of chat sessions, behind the thin endpoint: admits or refuses a new session,
@@ -19,12 +24,16 @@ public final class SessionManager {
 
     private static final System.Logger LOG = System.getLogger(SessionManager.class.getName());
     private static final String CONNECTION = ChatConnection.class.getName();
+    /** Session user property under which the handshake records the peer's address. */
+    public static final String REMOTE_ADDRESS = "dev.duplex.remoteAddress";
 
     private final DuplexConfig config;
     private final ConnectionRegistry registry;
     private final RoomService rooms;
     private final SubProtocols protocols;
     private final ServerFrame.Limits limits;
+    private final AddressLimiter addresses;
+    private final AtomicLong unexpectedErrors = new AtomicLong();
 
     public SessionManager(DuplexConfig config, ConnectionRegistry registry, RoomService rooms,
                           SubProtocols protocols, ServerFrame.Limits limits) {
@@ -33,6 +42,7 @@ public final class SessionManager {
         this.rooms = rooms;
         this.protocols = protocols;
         this.limits = limits;
+        this.addresses = new AddressLimiter(config.maxConnectionsPerAddress());
     }
 
     /** Admits a freshly opened session, or closes it with the documented code and reason. */
@@ -46,17 +56,27 @@ public final class SessionManager {
         SubProtocolHandler handler = protocols.find(negotiated);
         HandshakeParams params;
         try {
-            params = HandshakeParams.parse(session.getQueryString());
+            Principal user = session.getUserPrincipal();
+            params = HandshakeParams.parse(session.getQueryString(), user == null ? null : user.getName());
         } catch (HandshakeParams.InvalidParameter invalid) {
             close(session, AppCloseCode.INVALID_PARAMETERS.reason(invalid.getMessage()));
+            return;
+        }
+        String address = (String) session.getUserProperties().get(REMOTE_ADDRESS);
+        if (!addresses.acquire(address)) {
+            close(session, AppCloseCode.TOO_MANY_CONNECTIONS.reason(
+                    "too many connections from your address (limit " + config.maxConnectionsPerAddress() + ")"));
             return;
         }
         // Containers default to small buffers (Tomcat: 8 KiB); the protocol promises 64 KiB.
         session.setMaxTextMessageBufferSize(DuplexConfig.MAX_FRAME_BYTES);
         session.setMaxBinaryMessageBufferSize(DuplexConfig.MAX_FRAME_BYTES);
+        // Liveness is ours to judge (Heartbeat), the same on every container.
+        session.setMaxIdleTimeout(0);
         ChatConnection connection = new ChatConnection(session.getId(), params.name(), params.room(),
-                handler.name(), new SessionSink(session),
-                config.sendQueueMaxFrames(), config.sendQueueMaxChars());
+                handler.name(), new SessionSink(session), config.sendBufferBytes(),
+                TimeUnit.SECONDS.toNanos(config.sendTimeoutSeconds()), config.rateLimit(), config.rateBurst(),
+                address);
         session.getUserProperties().put(CONNECTION, connection);
         // The welcome is queued first but sent only once the session is in its room: a client
         // that has its welcome can rely on receiving everything posted to the room after it,
@@ -69,9 +89,9 @@ public final class SessionManager {
         connection.startSending();
     }
 
-    /** Routes one decoded text frame to the session's sub-protocol. */
+    /** Routes one decoded text frame to the session's sub-protocol, within its rate limit. */
     public void receive(Session session, ClientFrame frame) {
-        ChatConnection connection = connectionOf(session);
+        ChatConnection connection = admitted(session);
         if (connection != null) {
             protocols.find(connection.protocol()).handle(connection, frame);
         }
@@ -79,9 +99,38 @@ public final class SessionManager {
 
     /** Binary frames are not part of the protocol; say so and keep the session. */
     public void receiveBinary(Session session) {
-        ChatConnection connection = connectionOf(session);
+        ChatConnection connection = admitted(session);
         if (connection != null) {
             connection.sendError(ErrorCode.BINARY_UNSUPPORTED, "binary frames are not supported; send JSON text");
+        }
+    }
+
+    /** A pong (the answer to a heartbeat ping) proves the peer alive; it costs no rate. */
+    public void receivePong(Session session) {
+        ChatConnection connection = connectionOf(session);
+        if (connection != null) {
+            connection.heard(System.nanoTime());
+        }
+    }
+
+    /** The session's connection if this inbound frame is within its rate limit, otherwise null. */
+    private ChatConnection admitted(Session session) {
+        ChatConnection connection = connectionOf(session);
+        if (connection == null) {
+            return null;
+        }
+        long now = System.nanoTime();
+        connection.heard(now);
+        switch (connection.admit(now)) {
+            case ALLOW:
+                return connection;
+            case REFUSE:
+                connection.send(new ServerFrame.Error(ErrorCode.RATE_LIMITED.wire(),
+                        "too many messages; slow down", null, null, connection.retryAfterMillis()));
+                return null;
+            default:
+                connection.close(AppCloseCode.RATE_LIMITED.reason());
+                return null;
         }
     }
 
@@ -91,13 +140,42 @@ public final class SessionManager {
         if (connection != null) {
             rooms.leaveAll(connection);
             registry.remove(connection);
+            addresses.release(connection.remoteAddress());
             connection.released();
         }
     }
 
-    /** A transport or container error; the container closes the session itself. */
+    /**
+     * An error the container reported for a session. Broken connections are routine and logged
+     * quietly; anything else is a bug, counted and logged with its stack trace.
+     */
     public void failed(Session session, Throwable error) {
-        LOG.log(System.Logger.Level.DEBUG, "session {0} failed: {1}", session == null ? "?" : session.getId(), error);
+        String id = session == null ? "?" : session.getId();
+        if (isConnectionProblem(error)) {
+            LOG.log(System.Logger.Level.DEBUG, "session {0}: connection problem: {1}", id, error);
+            return;
+        }
+        unexpectedErrors.incrementAndGet();
+        LOG.log(System.Logger.Level.WARNING, "session " + id + ": unexpected error", error);
+    }
+
+    /** Errors other than broken connections since start; zero in a healthy server. */
+    public long unexpectedErrors() {
+        return unexpectedErrors.get();
+    }
+
+    /** Closes sessions that went silent and pings quiet ones; run periodically. */
+    Heartbeat heartbeat() {
+        return new Heartbeat(registry, TimeUnit.SECONDS.toNanos(config.idleTimeoutSeconds()));
+    }
+
+    private static boolean isConnectionProblem(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof IOException || t instanceof ClosedChannelException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Closes every session (server shutdown or undeploy). */
@@ -105,6 +183,7 @@ public final class SessionManager {
         for (ChatConnection connection : new ArrayList<>(registry.all())) {
             rooms.leaveAll(connection);
             registry.remove(connection);
+            addresses.release(connection.remoteAddress());
             connection.close(reason);
         }
     }

@@ -5,11 +5,15 @@ import jakarta.websocket.SendHandler;
 import jakarta.websocket.SendResult;
 import jakarta.websocket.Session;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /** A {@link FrameSink} over a JSR 356 session's asynchronous remote. */
 public final class SessionSink implements FrameSink {
 
     private static final System.Logger LOG = System.getLogger(SessionSink.class.getName());
+
+    private static final byte[] PING_PAYLOAD = "duplex".getBytes(StandardCharsets.US_ASCII);
 
     private final Session session;
 
@@ -23,6 +27,20 @@ public final class SessionSink implements FrameSink {
             session.getAsyncRemote().sendText(text, done);
         } catch (RuntimeException e) {
             // Some containers throw instead of reporting through the handler once the peer is gone.
+            done.onResult(new SendResult(e));
+        }
+    }
+
+    /**
+     * The API offers pings only as a blocking call. The queue sends one only when nothing else is
+     * in flight, so it is a small write into an idle socket.
+     */
+    @Override
+    public void sendPing(SendHandler done) {
+        try {
+            session.getAsyncRemote().sendPing(ByteBuffer.wrap(PING_PAYLOAD));
+            done.onResult(new SendResult());
+        } catch (IOException | RuntimeException e) {
             done.onResult(new SendResult(e));
         }
     }

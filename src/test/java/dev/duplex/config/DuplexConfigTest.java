@@ -18,8 +18,14 @@ class DuplexConfigTest {
         assertEquals(Optional.empty(), config.adminToken());
         assertEquals(Set.of(), config.allowedOrigins());
         assertEquals(4000, config.maxTextLength());
-        assertEquals(1000, config.sendQueueMaxFrames());
-        assertEquals(1 << 20, config.sendQueueMaxChars());
+        assertEquals(1 << 20, config.sendBufferBytes());
+        assertEquals(10, config.sendTimeoutSeconds());
+        assertEquals(20, config.rateLimit());
+        assertEquals(40, config.rateBurst());
+        assertEquals(200, config.maxConnectionsPerAddress());
+        assertEquals(60, config.idleTimeoutSeconds());
+        assertEquals(1000, config.historyPerRoom());
+        assertEquals(20, config.maxRoomsPerSession());
     }
 
     @Test
@@ -45,6 +51,10 @@ class DuplexConfigTest {
         IllegalArgumentException notANumber = assertThrows(IllegalArgumentException.class,
                 () -> DuplexConfig.of(Map.of("max.text.chars", "lots")));
         assertTrue(notANumber.getMessage().contains("duplex.max.text.chars"));
-        assertThrows(IllegalArgumentException.class, () -> DuplexConfig.of(Map.of("send.queue.max.frames", "0")));
+        IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class,
+                () -> DuplexConfig.of(Map.of("idle.timeout.seconds", "1")));
+        assertTrue(tooSmall.getMessage().contains("duplex.idle.timeout.seconds"));
+        assertThrows(IllegalArgumentException.class, () -> DuplexConfig.of(Map.of("rate.burst", "-1")));
+        assertThrows(IllegalArgumentException.class, () -> DuplexConfig.of(Map.of("send.buffer.bytes", "1000")));
     }
 }

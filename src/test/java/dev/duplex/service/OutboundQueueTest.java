@@ -14,14 +14,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
+/** docs/PROTOCOL.md "Close codes" 4003: one bounded sender per session. */
 class OutboundQueueTest {
+
+    private static final long NO_TIMEOUT = Long.MAX_VALUE / 2;
 
     @Test
     void sendsOneAtATimeInOrder() {
         RecordingSink sink = new RecordingSink(false);
-        OutboundQueue queue = new OutboundQueue(sink, 100, 10_000);
+        OutboundQueue queue = new OutboundQueue(sink, 10_000, NO_TIMEOUT);
         for (int i = 0; i < 5; i++) {
-            assertTrue(queue.offer("f" + i));
+            assertTrue(queue.offer(OutboundFrame.of("f" + i)));
         }
         assertEquals(List.of("f0"), sink.sent(), "only the first is in flight");
         while (sink.completeNext()) {
@@ -29,52 +32,90 @@ class OutboundQueueTest {
         }
         assertEquals(List.of("f0", "f1", "f2", "f3", "f4"), sink.sent());
         assertEquals(1, sink.maxInFlight());
-        assertEquals(0, queue.queuedFrames());
+        assertEquals(0, queue.queuedBytes());
     }
 
     @Test
     void inlineCompletionsDoNotRecurse() {
         RecordingSink sink = new RecordingSink(true);
-        OutboundQueue queue = new OutboundQueue(sink, 1_000_000, Long.MAX_VALUE);
+        OutboundQueue queue = new OutboundQueue(sink, Long.MAX_VALUE, NO_TIMEOUT);
+        OutboundFrame frame = OutboundFrame.of("x");
         for (int i = 0; i < 200_000; i++) {
-            queue.offer("x");
+            queue.offer(frame);
         }
         assertEquals(200_000, sink.sent().size());
     }
 
     @Test
-    void closesASlowConsumerWith4003WhenFramesPileUp() {
+    void closesASlowConsumerWith4003WhenBytesPileUp() {
         RecordingSink sink = new RecordingSink(false);
-        OutboundQueue queue = new OutboundQueue(sink, 3, 10_000);
-        assertTrue(queue.offer("in flight"));
-        assertTrue(queue.offer("q1"));
-        assertTrue(queue.offer("q2"));
-        assertTrue(queue.offer("q3"));
+        OutboundQueue queue = new OutboundQueue(sink, 10, NO_TIMEOUT);
+        assertTrue(queue.offer(OutboundFrame.of("f")), "sent at once: no longer waiting");
+        assertTrue(queue.offer(OutboundFrame.of("01234")));
+        assertTrue(queue.offer(OutboundFrame.of("56789")));
         assertNull(sink.closedWith());
-        assertFalse(queue.offer("q4"), "the fourth queued frame overflows");
+        assertFalse(queue.offer(OutboundFrame.of("x")), "the eleventh waiting byte overflows");
         assertEquals(4003, sink.closedWith().getCloseCode().getCode());
         assertTrue(queue.isClosed());
-        assertFalse(queue.offer("later"));
+        assertFalse(queue.offer(OutboundFrame.of("later")));
         sink.completeNext();
-        assertEquals(List.of("in flight"), sink.sent(), "nothing more is sent once closed");
+        assertEquals(List.of("f"), sink.sent(), "nothing more is sent once closed");
     }
 
     @Test
-    void closesASlowConsumerWhenCharactersPileUp() {
+    void countsUtf8BytesNotCharacters() {
+        assertEquals(1 + 2 + 3 + 4, OutboundFrame.of("a\u00e9\u4e2d\uD83D\uDE00").bytes());
         RecordingSink sink = new RecordingSink(false);
-        OutboundQueue queue = new OutboundQueue(sink, 100, 10);
-        queue.offer("in flight");
-        assertTrue(queue.offer("0123456789"));
-        assertFalse(queue.offer("x"));
+        OutboundQueue queue = new OutboundQueue(sink, 8, NO_TIMEOUT);
+        queue.offer(OutboundFrame.of("f"));
+        assertTrue(queue.offer(OutboundFrame.of("\u4e2d\u4e2d")), "6 bytes fit in 8");
+        assertFalse(queue.offer(OutboundFrame.of("\u4e2d")), "9 bytes do not");
+    }
+
+    @Test
+    void uncountedReplayFramesNeverOverflow() {
+        RecordingSink sink = new RecordingSink(false);
+        OutboundQueue queue = new OutboundQueue(sink, 10, NO_TIMEOUT);
+        queue.offer(OutboundFrame.of("f"));
+        for (int i = 0; i < 100; i++) {
+            assertTrue(queue.offer(new OutboundFrame("a replayed message", 0)));
+        }
+        assertTrue(queue.offer(OutboundFrame.of("live")));
+        assertNull(sink.closedWith());
+    }
+
+    @Test
+    void closesASessionWhoseSendStalledPastTheTimeout() throws Exception {
+        RecordingSink sink = new RecordingSink(false);
+        OutboundQueue queue = new OutboundQueue(sink, 10_000, TimeUnit.MILLISECONDS.toNanos(1));
+        queue.offer(OutboundFrame.of("never completes"));
+        long start = System.nanoTime();
+        while (!queue.stalled(System.nanoTime())) {
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "stalls after 1 ms");
+            Thread.onSpinWait();
+        }
+        assertFalse(queue.offer(OutboundFrame.of("next")));
         assertEquals(4003, sink.closedWith().getCloseCode().getCode());
+    }
+
+    @Test
+    void pingsOnlyAnIdleQueue() {
+        RecordingSink sink = new RecordingSink(false);
+        OutboundQueue queue = new OutboundQueue(sink, 10_000, NO_TIMEOUT);
+        assertTrue(queue.pingIfIdle());
+        assertFalse(queue.pingIfIdle(), "the first ping is still in flight");
+        sink.completeNext();
+        queue.offer(OutboundFrame.of("busy"));
+        assertFalse(queue.pingIfIdle());
+        assertEquals(List.of(RecordingSink.PING, "busy"), sink.sent());
     }
 
     @Test
     void aFailedSendStopsTheQueue() {
         RecordingSink sink = new RecordingSink(false);
-        OutboundQueue queue = new OutboundQueue(sink, 100, 10_000);
-        queue.offer("a");
-        queue.offer("b");
+        OutboundQueue queue = new OutboundQueue(sink, 10_000, NO_TIMEOUT);
+        queue.offer(OutboundFrame.of("a"));
+        queue.offer(OutboundFrame.of("b"));
         sink.failNext();
         assertTrue(queue.isClosed());
         assertEquals(List.of("a"), sink.sent());
@@ -83,7 +124,7 @@ class OutboundQueueTest {
     @Test
     void concurrentOffersAreAllSentExactlyOnceAndNeverOverlap() throws Exception {
         RecordingSink sink = new RecordingSink(false);
-        OutboundQueue queue = new OutboundQueue(sink, 1_000_000, Long.MAX_VALUE);
+        OutboundQueue queue = new OutboundQueue(sink, Long.MAX_VALUE, NO_TIMEOUT);
         int threads = 4;
         int perThread = 5_000;
         ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
@@ -92,7 +133,7 @@ class OutboundQueueTest {
             int thread = t;
             pool.submit(() -> {
                 for (int i = 0; i < perThread; i++) {
-                    queue.offer(thread + ":" + i);
+                    queue.offer(OutboundFrame.of(thread + ":" + i));
                 }
                 offered.countDown();
             });

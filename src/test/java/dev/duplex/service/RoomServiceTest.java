@@ -245,7 +245,7 @@ class RoomServiceTest {
     void aJoiningSessionGetsItsWelcomeFirstAndMissesNothingPostedWhileJoining() {
         Session alice = chat("alice", "lobby");
         RecordingSink bobSink = new RecordingSink(true);
-        ChatConnection bob = new ChatConnection("bob-1", "bob", "lobby", "chat", bobSink, 100, 100_000);
+        ChatConnection bob = new ChatConnection("bob-1", "bob", "lobby", "chat", bobSink, 1 << 20, Long.MAX_VALUE, 1, 0, null);
         bob.queueFirst(new ServerFrame.Welcome("chat", "bob", "lobby"));
         assertEquals(List.of(), bobSink.sent(), "the welcome must not leave before bob is in the room");
         registry.add(bob);
@@ -271,7 +271,7 @@ class RoomServiceTest {
     private Session open(String name, String room, String protocol) {
         RecordingSink sink = new RecordingSink(true);
         ChatConnection connection = new ChatConnection(name + "-" + (++sessions), name, room, protocol, sink,
-                1000, 1_000_000);
+                1 << 20, Long.MAX_VALUE, 1, 0, null);
         registry.add(connection);
         rooms.join(connection, room, null);
         return new Session(connection, sink);

@@ -16,6 +16,8 @@ import java.util.Queue;
  */
 public final class RecordingSink implements FrameSink {
 
+    public static final String PING = "<ping>";
+
     private final boolean inline;
     private final List<String> sent = new ArrayList<>();
     private final Queue<SendHandler> inFlight = new ArrayDeque<>();
@@ -35,6 +37,12 @@ public final class RecordingSink implements FrameSink {
         }
         inFlight.add(done);
         maxInFlight = Math.max(maxInFlight, inFlight.size());
+    }
+
+    /** Pings are recorded as the text {@code <ping>} and complete like text sends. */
+    @Override
+    public void sendPing(SendHandler done) {
+        sendText(PING, done);
     }
 
     @Override
