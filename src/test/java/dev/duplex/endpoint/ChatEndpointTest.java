@@ -8,19 +8,28 @@ import java.net.URI;
 import java.util.Map;
 import org.glassfish.tyrus.server.Server;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 
 /** The WebSocket contract, chat and superchat, in-process on embedded Tyrus with an ephemeral port. */
 class ChatEndpointTest extends SuperchatContract {
 
     private static Server server;
+    private static Duplex duplex;
 
     @BeforeAll
     static void start() throws Exception {
         // The contract tests send bursts of hundreds of frames: rate limiting has its own test.
-        DuplexLocator.install(new Duplex(DuplexConfig.of(Map.of("rate.burst", "0"))));
+        duplex = new Duplex(DuplexConfig.of(Map.of("rate.burst", "0")));
+        DuplexLocator.install(duplex);
         server = new Server("127.0.0.1", -1, "/", Map.of(), ChatEndpoint.class);
         server.start();
+    }
+
+    // Whatever a test threw at the server, nothing may surface as an unexpected error.
+    @AfterEach
+    void noUnexpectedServerErrors() {
+        org.junit.jupiter.api.Assertions.assertEquals(0, duplex.sessions().unexpectedErrors());
     }
 
     @AfterAll

@@ -100,6 +100,17 @@ public abstract class ChatContract {
         }
     }
 
+    // PROTOCOL.md "Server frames / message": from is the server's word, never the client's.
+    @Test
+    void clientsCannotChooseFrom() {
+        try (ChatTestClient mallory = ChatTestClient.join(wsBase(), "mallory", freshRoom(), "chat")) {
+            mallory.send("{\"type\":\"message\",\"text\":\"I am bob\",\"from\":\"bob\",\"id\":\"1\"}");
+            JsonObject message = mallory.expect("message");
+            assertEquals("mallory", message.getString("from"));
+            assertTrue(!"1".equals(message.getString("id")));
+        }
+    }
+
     // PROTOCOL.md "Rooms": a room's messages never reach another room.
     @Test
     void isolatesRooms() {
