@@ -164,7 +164,7 @@ describe('DuplexClient', () => {
     await openReady(c);
     await assert.rejects(c.send('   '), { code: 'blank-text' });
     await assert.rejects(c.send('😀'.repeat(4001)), { code: 'too-long' });
-    await c.send('😀'.repeat(4000)).catch(() => {}) ?? null; // within limits: written
+    c.send('😀'.repeat(4000)).catch(() => {}); // within limits: written
     assert.equal(FakeWebSocket.last.framesOf('message').length, 1);
   });
 

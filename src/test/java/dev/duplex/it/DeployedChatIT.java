@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.duplex.support.SuperchatContract;
 import dev.duplex.support.ChatTestClient;
+import dev.duplex.support.RawWebSocket;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.io.File;
@@ -133,6 +134,33 @@ class DeployedChatIT extends SuperchatContract {
         BlackBox.Result result = BlackBox.run(loopback("http"), TOKEN, "https://allowed.example");
         assertEquals(0, result.exitCode(), result.output());
         assertTrue(result.output().lines().anyMatch(line -> line.matches("\\d+ passed, 0 failed")), result.output());
+    }
+
+    // PROTOCOL.md "Close codes" 4009: one address may hold at most 200 sessions (the default).
+    @Test
+    void capsSessionsPerRemoteAddress() throws Exception {
+        int cap = 200;
+        // A loopback source address of our own, so other tests' sessions do not count.
+        String source = "127.0.0." + (2 + new java.util.Random().nextInt(250));
+        URI uri = chatUri(wsBase(), "many", freshRoom());
+        java.util.List<RawWebSocket> open = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < cap; i++) {
+                RawWebSocket socket = RawWebSocket.connect(uri, source, Map.of(), "chat");
+                open.add(socket);
+                assertTrue(socket.readText().contains("\"welcome\""), "session " + i + " is admitted");
+            }
+            try (RawWebSocket extra = RawWebSocket.connect(uri, source, Map.of(), "chat")) {
+                assertEquals(4009, extra.readUntilClose());
+            }
+            try (RawWebSocket elsewhere = RawWebSocket.connect(uri, "127.0.0.1", Map.of(), "chat")) {
+                assertTrue(elsewhere.readText().contains("\"welcome\""), "other addresses are not affected");
+            }
+        } finally {
+            for (RawWebSocket socket : open) {
+                socket.close();
+            }
+        }
     }
 
     private void assertNoticeRefused(String body, int status, String code) throws Exception {
