@@ -216,7 +216,7 @@ describe('DuplexClient', () => {
   });
 
   test('reconnects after 1001 with since, rejoins rooms with since, drops repeats, flushes the queue', async () => {
-    const c = client();
+    const c = client({ reconnect: { initialDelay: 40, maxDelay: 40, jitter: 0 } });
     const messages = collect(c, 'message');
     const closes = collect(c, 'close');
     const ws1 = await openReady(c);
@@ -290,13 +290,13 @@ describe('DuplexClient', () => {
       const c = client();
       const closes = collect(c, 'close');
       await openReady(c);
-      const pending = c.send('hi');
+      const pending = assert.rejects(c.send('hi'));
       FakeWebSocket.last.drop(code, 'reason');
       await settle();
       assert.equal(c.state, 'closed', String(code));
       assert.equal(closes[0].willReconnect, false);
       assert.equal(closes[0].explanation, CLOSE_CODES[code].text);
-      await assert.rejects(pending);
+      await pending;
       await new Promise((r) => setTimeout(r, 20));
       assert.equal(FakeWebSocket.instances.length, 1, `${code}: no new socket`);
     }
@@ -341,6 +341,7 @@ describe('DuplexClient', () => {
       await until(() => FakeWebSocket.instances.length === i, { what: `attempt ${i}` });
       FakeWebSocket.last.drop(1006);
     }
+    await settle();
     const delays = states.filter((s) => s.state === 'reconnecting').map((s) => s.delay);
     assert.deepEqual(delays, [1, 2, 4, 8]);
     const ws = await until(() => FakeWebSocket.instances.length === 5 && FakeWebSocket.last, { what: 'attempt 5' });
