@@ -27,14 +27,23 @@ public final class ChatProtocol implements SubProtocolHandler {
     public void handle(ChatConnection connection, ClientFrame frame) {
         if (frame instanceof ClientFrame.SendMessage message) {
             rooms.post(connection, connection.room(), message.text(), null, false);
-        } else if (frame instanceof ClientFrame.Ping) {
-            connection.send(new ServerFrame.Pong());
-        } else if (frame instanceof ClientFrame.Rejected rejected) {
-            connection.sendError(rejected.code(), rejected.message());
-        } else {
+        } else if (!handleShared(connection, frame)) {
             connection.sendError(ErrorCode.UNKNOWN_TYPE, "sub-protocol chat does not accept \""
                     + typeName(frame) + "\" frames; connect with superchat for them");
         }
+    }
+
+    /** Frames every sub-protocol treats alike: ping, and input that did not decode. */
+    static boolean handleShared(ChatConnection connection, ClientFrame frame) {
+        if (frame instanceof ClientFrame.Ping) {
+            connection.send(new ServerFrame.Pong());
+            return true;
+        }
+        if (frame instanceof ClientFrame.Rejected rejected) {
+            connection.sendError(rejected.code(), rejected.message());
+            return true;
+        }
+        return false;
     }
 
     static String typeName(ClientFrame frame) {

@@ -1,7 +1,6 @@
 package dev.duplex.protocol;
 
 import dev.duplex.message.ClientFrame;
-import dev.duplex.message.ServerFrame;
 import dev.duplex.service.ChatConnection;
 import dev.duplex.service.DirectService;
 import dev.duplex.service.RoomService;
@@ -40,11 +39,7 @@ public final class SuperchatProtocol implements SubProtocolHandler {
             rooms.typing(connection, typing.room());
         } else if (frame instanceof ClientFrame.History history) {
             rooms.history(connection, history.room(), history.before(), history.limit());
-        } else if (frame instanceof ClientFrame.Ping) {
-            connection.send(new ServerFrame.Pong());
-        } else if (frame instanceof ClientFrame.Rejected rejected) {
-            connection.sendError(rejected.code(), rejected.message());
-        } else {
+        } else if (!ChatProtocol.handleShared(connection, frame)) {
             connection.sendError(ErrorCode.UNKNOWN_TYPE, "sub-protocol superchat does not accept \""
                     + ChatProtocol.typeName(frame) + "\" frames");
         }
