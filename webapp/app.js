@@ -157,6 +157,7 @@ function mount(root) {
   let retryTimer = null;
   let lastTypingSent = 0;
   let caughtUp = 0;
+  let retryCycle = false;
 
   // ---- conversations -----------------------------------------------------
 
@@ -628,6 +629,7 @@ function mount(root) {
     protocol = '';
     caughtUp = 0;
     hideCloseInfo();
+    retryCycle = false;
     const c = new DuplexClient({ name, room, protocols, rooms, since });
     client = c;
     wire(c);
@@ -673,6 +675,7 @@ function mount(root) {
 
     c.on('ready', (d) => {
       if (!mine()) return;
+      retryCycle = false;
       hideCloseInfo();
       if (d.resumed) {
         const c0 = conv(active) && conv(active).kind === 'room' ? conv(active) : roomConvs()[0];
@@ -798,6 +801,14 @@ function mount(root) {
 
     c.on('close', (info) => {
       if (!mine()) return;
+      // While reconnecting, failed attempts (usually 1006: nobody answered) keep the explanation
+      // of the close that started it all, e.g. 1001 "server shutting down".
+      const retrying = retryCycle && info.willReconnect;
+      retryCycle = info.willReconnect;
+      if (retrying) {
+        ui.closeInfo.dataset.attempts = String(info.attempt || 0);
+        return;
+      }
       showCloseInfo(info);
       const target = conv(active);
       system(target, `Disconnected (code ${info.code}${info.reason ? `: ${info.reason}` : ''}). ${info.explanation}`, 'status-line');

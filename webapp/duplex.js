@@ -19,6 +19,8 @@ export const DEFAULT_LIMITS = Object.freeze({
   historyOnJoin: 50,
   historyPageMax: 200,
   typingPerSecond: 3,
+  messagesPerSecond: 20,
+  messageBurst: 40,
 });
 
 // ---------------------------------------------------------------------------
@@ -38,6 +40,11 @@ export const CLOSE_CODES = Object.freeze({
     name: 'Going away',
     text: 'The server is shutting down or being redeployed. It should be back in a moment.',
     reconnect: true,
+  },
+  1002: {
+    name: 'Protocol error',
+    text: 'This client broke the WebSocket framing rules, so the server closed the connection.',
+    reconnect: false,
   },
   1006: {
     name: 'Connection lost',
@@ -82,7 +89,27 @@ export const CLOSE_CODES = Object.freeze({
       + 'Reconnecting catches up.',
     reconnect: true,
   },
+  4008: {
+    name: 'No heartbeat',
+    text: 'The server heard nothing from this client for too long (the connection was probably dead). '
+      + 'Reconnecting catches up.',
+    reconnect: true,
+  },
+  4009: {
+    name: 'Too many connections',
+    text: 'This address already has as many connections as the server allows. Close other tabs or clients, then connect again.',
+    reconnect: false,
+  },
+  4029: {
+    name: 'Rate limit exceeded',
+    text: 'This client kept sending faster than the server allows after being told to slow down. '
+      + 'It will reconnect after a pause.',
+    reconnect: true,
+  },
 });
+
+/** Shortest wait before reconnecting after these codes (the server asked for a pause). */
+export const MIN_RECONNECT_DELAY = Object.freeze({ 4029: 5000 });
 
 /** Short name of a close code, e.g. "Going away". */
 export function closeCodeName(code) {
@@ -362,7 +389,10 @@ export class DuplexClient extends EventTarget {
     this._ownReplayed = [];      // own messages seen while catching up, to settle sends cut off by a drop
     this._seenNotices = new Set();
     this._seenDirects = new Set();
-    this._timers = { reconnect: null, ping: null, pong: null, connect: null };
+    this._timers = { reconnect: null, ping: null, pong: null, connect: null, pump: null };
+    this._wire = [];             // frames paced to stay within the server's rate limit
+    this._tokens = 0;
+    this._tokenAt = 0;
     this._synced = false;
     this._userClosed = false;
     this._onOnline = () => this.retryNow();
@@ -580,6 +610,9 @@ export class DuplexClient extends EventTarget {
     this._ws = ws;
     this._frames = Promise.resolve();
     this._ownReplayed = [];
+    this._wire = [];
+    this._tokens = Number.POSITIVE_INFINITY;
+    this._tokenAt = Date.now();
     for (const r of this._rooms.values()) {
       r.joined = false;
       r.replay = null;
@@ -652,7 +685,7 @@ export class DuplexClient extends EventTarget {
     const info = { ...explainClose(code, reason), wasClean: !!wasClean, userInitiated, willReconnect: canRetry };
     this.lastClose = info;
     if (canRetry) {
-      const delay = backoffDelay(this.attempt, this.options.reconnect);
+      const delay = Math.max(MIN_RECONNECT_DELAY[code] || 0, backoffDelay(this.attempt, this.options.reconnect));
       this.attempt += 1;
       info.delay = delay;
       info.attempt = this.attempt;
@@ -680,13 +713,52 @@ export class DuplexClient extends EventTarget {
   }
 
   _write(frame) {
+    return this._writeRaw(JSON.stringify(frame));
+  }
+
+  _writeRaw(json) {
     const ws = this._ws;
     if (!ws || ws.readyState !== READY_OPEN) return false;
-    ws.send(JSON.stringify(frame));
+    this._wire.push(json);
+    this._pump();
     return true;
   }
 
+  /**
+   * Writes waiting frames, paced by a token bucket a little inside the server's rate limit
+   * (limits.messagesPerSecond / messageBurst), so a burst such as the offline queue flushing
+   * after a reconnect is never refused with `rate-limited`.
+   */
+  _pump() {
+    clearTimeout(this._timers.pump);
+    this._timers.pump = null;
+    const ws = this._ws;
+    const rate = Number(this.limits.messagesPerSecond) || 0;
+    const burst = Number(this.limits.messageBurst) || 0;
+    const paced = rate > 0 && burst > 0;
+    const capacity = Math.max(1, Math.floor(burst * 0.75));
+    const refill = rate * 0.8;
+    while (this._wire.length > 0 && ws && ws.readyState === READY_OPEN) {
+      if (paced) {
+        const now = Date.now();
+        this._tokens = Math.min(capacity, this._tokens + ((now - this._tokenAt) / 1000) * refill);
+        this._tokenAt = now;
+        if (this._tokens < 1) {
+          this._timers.pump = setTimeout(() => this._pump(), Math.ceil(((1 - this._tokens) / refill) * 1000));
+          return;
+        }
+        this._tokens -= 1;
+      }
+      ws.send(this._wire.shift());
+    }
+  }
+
   _ping(callback) {
+    const ws = this._ws;
+    if (!ws || ws.readyState !== READY_OPEN) {
+      callback(false);
+      return;
+    }
     this._pongWaiters.push(callback);
     this._write({ type: 'ping' });
   }
@@ -770,7 +842,7 @@ export class DuplexClient extends EventTarget {
       }
       item.sentAt = Date.now();
       this._inflight.set(item.ref, item);
-      this._ws.send(json);
+      this._writeRaw(json);
     }
   }
 
@@ -943,13 +1015,40 @@ export class DuplexClient extends EventTarget {
     if (waiter) waiter.resolve(messages);
   }
 
+  /**
+   * A frame was dropped by the server's rate limit. The error does not say which, but frames are
+   * answered in order: after the pause, a ping's pong comes after the answers to everything
+   * written before it, so sends still unanswered then were the dropped ones and are sent again.
+   */
+  _onRateLimited(f) {
+    const wait = Math.max(50, Number(f.retryAfterMs) || 0);
+    const suspects = [...this._inflight.values()].filter((i) => !i.echoed);
+    const socket = this._socketId;
+    // Slow down: the bucket starts empty again.
+    this._tokens = 0;
+    this._tokenAt = Date.now();
+    setTimeout(() => {
+      if (socket !== this._socketId) return;
+      this._ping((ok) => {
+        if (!ok || socket !== this._socketId) return;
+        const dropped = suspects.filter((i) => this._inflight.get(i.ref) === i && !i.echoed);
+        for (const i of dropped) this._inflight.delete(i.ref);
+        this._outbox = [...dropped, ...this._outbox];
+        this._flush();
+      });
+    }, wait);
+    return true;
+  }
+
   _onError(f) {
     const code = typeof f.code === 'string' ? f.code : 'error';
     const message = typeof f.message === 'string' ? f.message : 'The server reported an error.';
     const details = { ref: f.ref, room: f.room };
     const err = new DuplexError(code, message, details);
     let handled = false;
-    if (f.ref != null && this._inflight.has(f.ref)) {
+    if (code === 'rate-limited') {
+      handled = this._onRateLimited(f);
+    } else if (f.ref != null && this._inflight.has(f.ref)) {
       const item = this._inflight.get(f.ref);
       this._inflight.delete(f.ref);
       item.reject(err);

@@ -10,7 +10,8 @@ import {
 } from '../../../../webapp/duplex.js';
 import { FakeWebSocket, settle, until } from './fake-socket.mjs';
 
-const DOCUMENTED = [1000, 1001, 1006, 1007, 1008, 1009, 1011, 4001, 4002, 4003];
+// docs/PROTOCOL.md, "Close codes"
+const DOCUMENTED = [1000, 1001, 1002, 1006, 1007, 1008, 1009, 1011, 4001, 4002, 4003, 4008, 4009, 4029];
 
 describe('close codes', () => {
   test('every documented code has a name and a plain-language explanation', () => {
@@ -35,6 +36,10 @@ describe('close codes', () => {
     assert.match(explainCloseCode(4001), /name or room/);
     assert.match(explainCloseCode(4002), /superchat and\/or chat/);
     assert.match(explainCloseCode(4003), /fell behind/);
+    assert.match(explainCloseCode(4008), /heard nothing/);
+    assert.match(explainCloseCode(4009), /many connections/);
+    assert.match(explainCloseCode(4029), /faster than the server allows/);
+    assert.match(explainCloseCode(1002), /framing/);
   });
 
   test('unknown codes are explained by range', () => {
@@ -47,8 +52,8 @@ describe('close codes', () => {
   });
 
   test('reconnect policy', () => {
-    for (const code of [1001, 1006, 1011, 4003, 1012, 1005]) assert.equal(shouldReconnect(code), true, String(code));
-    for (const code of [1000, 1007, 1008, 1009, 4001, 4002]) assert.equal(shouldReconnect(code), false, String(code));
+    for (const code of [1001, 1006, 1011, 4003, 4008, 4029, 1012, 1005]) assert.equal(shouldReconnect(code), true, String(code));
+    for (const code of [1000, 1002, 1007, 1008, 1009, 4001, 4002, 4009]) assert.equal(shouldReconnect(code), false, String(code));
     assert.equal(shouldReconnect(1001, { userInitiated: true }), false);
     assert.equal(shouldReconnect(1006, { everConnected: false }), false, 'a refused first handshake is not retried');
   });
@@ -379,5 +384,32 @@ describe('DuplexClient', () => {
     assert.equal(closes[0].code, 1006);
     assert.equal(closes[0].willReconnect, true);
     c.close();
+  });
+
+  test('writes are paced inside the rate limit; a rate-limited send is sent again', async () => {
+    const c = client();
+    const ws = await openReady(c);
+    const before = ws.sent.length;
+    const sends = Array.from({ length: 60 }, (_, i) => c.send(`m${i}`));
+    const burst = ws.sent.length - before;
+    assert.ok(burst >= 20 && burst <= 30, `first burst ${burst} stays under messageBurst 40`);
+    await until(() => ws.framesOf('message').length === 60, { timeoutMs: 4000, what: 'paced sends' });
+
+    // The server refused one frame (no ref says which): after the pause and a ping, the send
+    // that was never answered goes out again; answered ones do not.
+    const seen = ws.framesOf('message');
+    for (const f of seen.slice(0, 59)) {
+      ws.receive({ type: 'message', id: `0${f.text.slice(1).padStart(3, '0')}`, room: 'lobby', from: 'alice', text: f.text });
+      ws.receive({ type: 'ack', ref: f.ref, id: `0${f.text.slice(1).padStart(3, '0')}` });
+    }
+    ws.receive({ type: 'error', code: 'rate-limited', message: 'slow down', retryAfterMs: 60 });
+    await until(() => ws.framesOf('ping').length > ws.ponged, { what: 'probe ping' });
+    ws.pongAll();
+    await until(() => ws.framesOf('message').length === 61, { what: 'resend' });
+    const again = ws.framesOf('message')[60];
+    assert.equal(again.text, 'm59');
+    ws.receive({ type: 'ack', ref: again.ref, id: '0059' });
+    const results = await Promise.all(sends);
+    assert.equal(results.length, 60);
   });
 });
