@@ -409,8 +409,8 @@ function mount(root) {
     ui.convTitle.textContent = convLabel(c);
     ui.convTitle.dataset.conv = c.key;
     if (c.kind === 'room') {
-      ui.convSub.textContent = protocol === 'chat'
-        ? 'basic chat room'
+      ui.convSub.textContent = client && client.state === 'closed' ? 'not connected'
+        : protocol === 'chat' ? 'basic chat room'
         : `${c.members.length} ${c.members.length === 1 ? 'member' : 'members'} online`;
       ui.leaveRoom.hidden = protocol !== 'superchat' || roomConvs().filter((r) => r.joined).length < 2;
       ui.leaveRoom.setAttribute('aria-label', `Leave #${c.name}`);
@@ -813,6 +813,11 @@ function mount(root) {
       const target = conv(active);
       system(target, `Disconnected (code ${info.code}${info.reason ? `: ${info.reason}` : ''}). ${info.explanation}`, 'status-line');
       if (!info.willReconnect) {
+        // Not connected any more: nobody is shown as present.
+        for (const rc of roomConvs()) { rc.members = []; rc.typing.clear(); }
+        renderHeader();
+        renderMembers();
+        renderTyping();
         setView(convs.size > 0 && client.everConnected ? 'closed' : 'connect');
         renderState('closed');
         for (const item of pendingItems()) {
