@@ -1,0 +1,88 @@
+package dev.duplex.broker;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What several nodes need to be one chat, beyond {@link Broker} and {@link MessageStore}: each
+ * node follows the log of every room it has members in and delivers it in log order, presence is
+ * shared between nodes (and expires with a crashed node), and users are found on any node.
+ * Implemented on Redis by {@link RedisBackplane}; a single node runs without one.
+ *
+ * <p>The exactly-once rule across nodes: a node delivers each room's log in order and remembers
+ * how far it got (its position). A session joins under that room's delivery lock, gets the kept
+ * messages after its {@code since} up to the position as replay, and everything after the
+ * position live. See docs/SCALING.md.
+ *
+ * <p>Every method that talks to the backplane throws {@link BackplaneUnavailableException} when
+ * it is unreachable.
+ */
+public interface Backplane extends AutoCloseable {
+
+    /** Carries frames to every node's local sessions; room messages come from {@link #store()}. */
+    Broker broker();
+
+    /** The rooms' logs. {@code append} also delivers the message to every node following the room. */
+    MessageStore store();
+
+    /**
+     * Follows a room's log on this node (counted: call {@link #unfollow} once per call) and runs
+     * {@code atPosition} under the room's delivery lock with the id of the last message delivered
+     * here (null when none). If {@code since} is later than that position the node first catches
+     * up, so a client that saw a message elsewhere never gets it twice.
+     */
+    void follow(String room, String since, Consumer<String> atPosition);
+
+    /** Undoes one {@link #follow}. */
+    void unfollow(String room);
+
+    /** Runs {@code action} once message {@code id} of {@code room} was delivered on this node. */
+    void afterDelivered(String room, String id, Runnable action);
+
+    /** This node has a first session of {@code name} in {@code room}. */
+    Membership enter(String room, String name);
+
+    /** This node's last session of {@code name} left {@code room}. */
+    Membership exit(String room, String name);
+
+    /** Member names of a room across every node, alphabetical. */
+    List<String> members(String room);
+
+    /** Called with members that vanished because their node stopped refreshing them (it crashed). */
+    void onExpired(ExpiryListener listener);
+
+    /** A {@code superchat} session of {@code name} opened on this node. */
+    void online(String name);
+
+    /** A {@code superchat} session of {@code name} closed on this node. */
+    void offline(String name);
+
+    /** Whether {@code name} has a {@code superchat} session on any node. */
+    boolean reachable(String name);
+
+    /** Whether the backplane answers right now. */
+    boolean healthy();
+
+    /** This node's id in the cluster. */
+    String nodeId();
+
+    @Override
+    void close();
+
+    /**
+     * @param changed whether the name's membership changed cluster-wide (first node in, last out)
+     * @param members the room's member names afterwards, alphabetical
+     */
+    record Membership(boolean changed, List<String> members) {
+    }
+
+    @FunctionalInterface
+    interface ExpiryListener {
+        void expired(String room, String name, List<String> members);
+    }
+
+    /** Connects to Redis at {@code url} ({@code redis://host:port}); Lettuce is loaded only here. */
+    static Backplane redis(String url, int keptPerRoom, java.time.Clock clock) {
+        return new RedisBackplane(url, keptPerRoom, clock);
+    }
+}

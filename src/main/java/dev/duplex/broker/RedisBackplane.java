@@ -1,0 +1,771 @@
+package dev.duplex.broker;
+
+import dev.duplex.codec.FrameCodec;
+import dev.duplex.message.ServerFrame.ChatMessage;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The Redis backplane (docs/SCALING.md). Each room is a stream {@code duplex:room:<room>} trimmed
+ * to the history bound; one Lua script appends a message and publishes it, with the id of the
+ * entry before it, on the channel {@code duplex:bus}, so the channel carries every room in stream
+ * order. Each node subscribes once, delivers the rooms it follows in stream order and remembers
+ * its position per room; when a message's predecessor is not its position (the subscription
+ * dropped, Redis restarted) it reads the missing entries from the stream first. Presence and
+ * online users are sorted sets scored by expiry, refreshed by every node, so a crashed node's
+ * members disappear by themselves.
+ */
+public final class RedisBackplane implements Backplane {
+
+    private static final System.Logger LOG = System.getLogger(RedisBackplane.class.getName());
+
+    static final String BUS = "duplex:bus";
+    /** A node's presence entries live this long unless refreshed (every third of it). */
+    static final long PRESENCE_TTL_MILLIS = 15_000;
+    private static final int FILL_BATCH = 500;
+
+    /**
+     * KEYS[1] stream, KEYS[2] the id of the last entry trimmed away; ARGV maxlen, from, text, ts,
+     * room, channel. Returns the new stream id.
+     */
+    private static final String APPEND = """
+            local excess = redis.call('XLEN', KEYS[1]) + 1 - tonumber(ARGV[1])
+            if excess > 0 then
+              local dropped = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
+              redis.call('SET', KEYS[2], dropped[#dropped][1])
+            end
+            local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+            local prev = '0-0'
+            if last[1] then prev = last[1][1] end
+            local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'f', ARGV[2], 'x', ARGV[3], 't', ARGV[4])
+            redis.call('PUBLISH', ARGV[6], 'M\\n' .. ARGV[5] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
+            return id
+            """;
+    /** KEYS[1] presence; ARGV node, name, now, expiry, ttl. Returns {1 if name is new, live entries...}. */
+    private static final String ENTER = """
+            local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[3], '+inf')
+            local prefix = ARGV[2] .. '\\n'
+            local new = 1
+            for _, e in ipairs(live) do
+              if string.sub(e, 1, #prefix) == prefix then new = 0 end
+            end
+            local entry = prefix .. ARGV[1]
+            redis.call('ZADD', KEYS[1], ARGV[4], entry)
+            redis.call('PEXPIRE', KEYS[1], ARGV[5])
+            local result = {new}
+            for _, e in ipairs(live) do if e ~= entry then table.insert(result, e) end end
+            table.insert(result, entry)
+            return result
+            """;
+    /** KEYS[1] presence; ARGV node, name, now. Returns {1 if name is gone, live entries...}. */
+    private static final String EXIT = """
+            redis.call('ZREM', KEYS[1], ARGV[2] .. '\\n' .. ARGV[1])
+            local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[3], '+inf')
+            local prefix = ARGV[2] .. '\\n'
+            local gone = 1
+            for _, e in ipairs(live) do
+              if string.sub(e, 1, #prefix) == prefix then gone = 0 end
+            end
+            local result = {gone}
+            for _, e in ipairs(live) do table.insert(result, e) end
+            return result
+            """;
+    /** KEYS[1] presence; ARGV now. Returns {count of vanished names, names..., live entries...}. */
+    private static final String SWEEP = """
+            local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+            if #expired == 0 then return {0} end
+            redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+            local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
+            local liveNames = {}
+            for _, e in ipairs(live) do liveNames[string.match(e, '^(.*)\\n[^\\n]*$')] = true end
+            local gone = {}
+            local seen = {}
+            for _, e in ipairs(expired) do
+              local name = string.match(e, '^(.*)\\n[^\\n]*$')
+              if name and not liveNames[name] and not seen[name] then
+                seen[name] = true
+                table.insert(gone, name)
+              end
+            end
+            local result = {#gone}
+            for _, n in ipairs(gone) do table.insert(result, n) end
+            for _, e in ipairs(live) do table.insert(result, e) end
+            return result
+            """;
+
+    private final String nodeId = UUID.randomUUID().toString().substring(0, 8);
+    private final long presenceTtlMillis;
+    private final int housekeepingTicks;
+    private final RedisURI uri;
+    private final int keptPerRoom;
+    private final Clock clock;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private volatile StatefulRedisConnection<String, String> connection;
+    private volatile StatefulRedisPubSubConnection<String, String> pubsub;
+    private volatile boolean healthy;
+    private volatile boolean closed;
+    private final ExecutorService delivery;
+    private final ScheduledExecutorService ticker;
+    private final AtomicLong ticks = new AtomicLong();
+
+    private final Map<String, Feed> feeds = new ConcurrentHashMap<>();
+    /** Names this node entered per room (refreshed every housekeeping tick). */
+    private final Map<String, Set<String>> entered = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> online = new ConcurrentHashMap<>();
+    private volatile Broker.Subscriber subscriber;
+    private volatile ExpiryListener expiryListener;
+    private final RedisBroker broker = new RedisBroker();
+    private final RedisMessageStore store = new RedisMessageStore();
+
+    RedisBackplane(String url, int keptPerRoom, Clock clock) {
+        this(url, keptPerRoom, clock, PRESENCE_TTL_MILLIS);
+    }
+
+    /** @param presenceTtlMillis how long presence entries live unless refreshed (tests shorten it) */
+    RedisBackplane(String url, int keptPerRoom, Clock clock, long presenceTtlMillis) {
+        this.presenceTtlMillis = presenceTtlMillis;
+        this.housekeepingTicks = (int) Math.max(1, presenceTtlMillis / 3_000);
+        this.uri = RedisURI.create(url);
+        this.uri.setTimeout(Duration.ofSeconds(2));
+        this.keptPerRoom = keptPerRoom;
+        this.clock = clock;
+        this.resources = DefaultClientResources.builder()
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
+                .reconnectDelay(Delay.constant(Duration.ofMillis(500)))
+                .build();
+        this.client = RedisClient.create(resources, uri);
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).build())
+                .build());
+        this.delivery = Executors.newSingleThreadExecutor(daemon("duplex-redis-delivery"));
+        this.ticker = Executors.newSingleThreadScheduledExecutor(daemon("duplex-redis-tick"));
+        connect();
+        ticker.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return task -> {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /** Opens the command and subscriber connections; afterwards Lettuce reconnects them itself. */
+    private synchronized void connect() {
+        if (connection != null || closed) {
+            return;
+        }
+        try {
+            StatefulRedisConnection<String, String> commands = client.connect();
+            StatefulRedisPubSubConnection<String, String> subscription = client.connectPubSub();
+            subscription.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    submit(() -> handle(message));
+                }
+
+                @Override
+                public void subscribed(String channel, long count) {
+                    // First subscription, or again after a reconnect: read what was missed meanwhile.
+                    submit(RedisBackplane.this::catchUpAll);
+                }
+            });
+            subscription.sync().subscribe(BUS);
+            connection = commands;
+            pubsub = subscription;
+            healthy = true;
+            LOG.log(System.Logger.Level.INFO, "node {0}: connected to Redis at {1}:{2}", nodeId, uri.getHost(),
+                    String.valueOf(uri.getPort()));
+        } catch (RedisException e) {
+            healthy = false;
+            LOG.log(System.Logger.Level.WARNING, "node {0}: Redis at {1}:{2} unreachable, retrying: {3}", nodeId,
+                    uri.getHost(), String.valueOf(uri.getPort()), e.getMessage());
+        }
+    }
+
+    private void submit(Runnable task) {
+        if (!closed) {
+            try {
+                delivery.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException ignored) {
+                // closing
+            }
+        }
+    }
+
+    /** Every second: is Redis there? Every few: refresh presence, sweep expired members, catch up. */
+    private void tick() {
+        try {
+            if (connection == null) {
+                connect();
+                if (connection == null) {
+                    return;
+                }
+            }
+            boolean wasHealthy = healthy;
+            boolean ok;
+            try {
+                ok = "PONG".equals(connection.sync().ping());
+            } catch (RedisException e) {
+                ok = false;
+            }
+            healthy = ok;
+            if (!ok) {
+                if (wasHealthy) {
+                    LOG.log(System.Logger.Level.WARNING, "node {0}: Redis unreachable; retrying", nodeId);
+                }
+                return;
+            }
+            if (!wasHealthy) {
+                LOG.log(System.Logger.Level.INFO, "node {0}: Redis reachable again; catching up", nodeId);
+            }
+            if (!wasHealthy || ticks.incrementAndGet() % housekeepingTicks == 0) {
+                refresh();
+                sweep();
+                submit(this::catchUpAll);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": housekeeping failed", e);
+        }
+    }
+
+    /** Runs one Redis call; any Redis failure becomes {@link BackplaneUnavailableException}. */
+    <T> T call(Function<RedisCommands<String, String>, T> command) {
+        StatefulRedisConnection<String, String> current = connection;
+        if (current == null) {
+            throw new BackplaneUnavailableException("Redis is unreachable", null);
+        }
+        try {
+            return command.apply(current.sync());
+        } catch (RedisException e) {
+            throw new BackplaneUnavailableException("Redis is unreachable: " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- keys
+
+    /*
+     * A room's keys share the hash tag {room}, so its scripts stay on one shard of a Redis Cluster.
+     */
+
+    /** The room's log, a stream. */
+    static String logKey(String room) {
+        return "duplex:{" + room + "}:log";
+    }
+
+    /** The id of the last entry trimmed from the room's log. */
+    static String droppedKey(String room) {
+        return "duplex:{" + room + "}:dropped";
+    }
+
+    /** The room's members: a sorted set of {@code name\nnode} scored by expiry. */
+    static String presenceKey(String room) {
+        return "duplex:{" + room + "}:presence";
+    }
+
+    /** The nodes a user has {@code superchat} sessions on, scored by expiry. */
+    static String userKey(String name) {
+        return "duplex:user:{" + name + "}";
+    }
+
+    // ---------------------------------------------------------------- room logs and delivery
+
+    /** One followed room on this node: how far its log was delivered here. Guarded by itself. */
+    private static final class Feed {
+        final String room;
+        int followers;
+        /** Stream id of the last entry delivered here; null until initialised. */
+        String position;
+        boolean retired;
+        final TreeMap<String, List<Runnable>> pending = new TreeMap<>(StreamIds::compare);
+
+        Feed(String room) {
+            this.room = room;
+        }
+    }
+
+    @Override
+    public void follow(String room, String since, Consumer<String> atPosition) {
+        Feed feed;
+        synchronized (feeds) {
+            feed = feeds.computeIfAbsent(room, Feed::new);
+            feed.followers++;
+        }
+        try {
+            synchronized (feed) {
+                if (feed.position == null) {
+                    feed.position = lastStreamId(room);
+                }
+                String sinceStream = StreamIds.toStreamId(since);
+                if (sinceStream != null && StreamIds.compare(sinceStream, feed.position) > 0) {
+                    fill(feed); // this client saw more elsewhere than this node delivered yet
+                }
+                atPosition.accept(StreamIds.ZERO.equals(feed.position) ? null : StreamIds.toMessageId(feed.position));
+            }
+        } catch (RuntimeException e) {
+            unfollow(room);
+            throw e;
+        }
+    }
+
+    @Override
+    public void unfollow(String room) {
+        synchronized (feeds) {
+            Feed feed = feeds.get(room);
+            if (feed == null || --feed.followers > 0) {
+                return;
+            }
+            feeds.remove(room);
+            synchronized (feed) {
+                feed.retired = true;
+                feed.pending.values().forEach(actions -> actions.forEach(Runnable::run));
+                feed.pending.clear();
+            }
+        }
+    }
+
+    @Override
+    public void afterDelivered(String room, String id, Runnable action) {
+        String streamId = StreamIds.toStreamId(id);
+        Feed feed = feeds.get(room);
+        if (feed == null || streamId == null) {
+            action.run();
+            return;
+        }
+        synchronized (feed) {
+            if (feed.retired || feed.position == null || StreamIds.compare(streamId, feed.position) <= 0) {
+                action.run();
+            } else {
+                feed.pending.computeIfAbsent(streamId, k -> new ArrayList<>(1)).add(action);
+            }
+        }
+    }
+
+    private String lastStreamId(String room) {
+        List<StreamMessage<String, String>> last = call(c -> c.xrevrange(logKey(room), Range.unbounded(),
+                Limit.create(0, 1)));
+        return last.isEmpty() ? StreamIds.ZERO : last.get(0).getId();
+    }
+
+    /** A message from the bus, on the delivery thread. */
+    private void handle(String payload) {
+        try {
+            if (payload.startsWith("M\n")) {
+                String[] f = payload.split("\n", 7);
+                Feed feed = feeds.get(f[1]);
+                if (feed == null) {
+                    return;
+                }
+                synchronized (feed) {
+                    if (feed.retired || feed.position == null || StreamIds.compare(f[3], feed.position) <= 0) {
+                        return; // not followed any more, or delivered already
+                    }
+                    if (f[2].equals(feed.position)) {
+                        deliver(feed, f[3], new ChatMessage(StreamIds.toMessageId(f[3]), f[1], f[5], f[6],
+                                Instant.ofEpochMilli(Long.parseLong(f[4]))));
+                    } else {
+                        fill(feed); // a gap: read the stream from our position
+                    }
+                }
+            } else if (payload.startsWith("T\n")) {
+                String[] f = payload.split("\n", 7);
+                Topic.Scope scope = Topic.Scope.valueOf(f[1]);
+                Topic topic = new Topic(scope, scope == Topic.Scope.EVERYONE ? null : f[2], f[3].equals("1"),
+                        f[4].isEmpty() ? null : f[4], f[5].isEmpty() ? null : f[5]);
+                Broker.Subscriber target = subscriber;
+                if (target != null) {
+                    target.deliver(topic, f[6]);
+                }
+            }
+        } catch (BackplaneUnavailableException e) {
+            LOG.log(System.Logger.Level.DEBUG, "node {0}: catch-up postponed: {1}", nodeId, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": could not deliver a bus message", e);
+        }
+    }
+
+    /** Delivers every entry after the feed's position. Caller holds the feed. */
+    private void fill(Feed feed) {
+        while (true) {
+            String from = StreamIds.next(feed.position);
+            List<StreamMessage<String, String>> entries = call(c -> c.xrange(logKey(feed.room),
+                    Range.from(Range.Boundary.including(from), Range.Boundary.unbounded()),
+                    Limit.create(0, FILL_BATCH)));
+            for (StreamMessage<String, String> entry : entries) {
+                deliver(feed, entry.getId(), toMessage(feed.room, entry));
+            }
+            if (entries.size() < FILL_BATCH) {
+                return;
+            }
+        }
+    }
+
+    private void deliver(Feed feed, String streamId, ChatMessage message) {
+        Broker.Subscriber target = subscriber;
+        if (target != null) {
+            target.deliver(Topic.room(feed.room), FrameCodec.encode(message));
+        }
+        feed.position = streamId;
+        while (!feed.pending.isEmpty() && StreamIds.compare(feed.pending.firstKey(), streamId) <= 0) {
+            feed.pending.pollFirstEntry().getValue().forEach(Runnable::run);
+        }
+    }
+
+    private void catchUpAll() {
+        for (Feed feed : feeds.values()) {
+            synchronized (feed) {
+                if (!feed.retired && feed.position != null) {
+                    try {
+                        fill(feed);
+                    } catch (BackplaneUnavailableException e) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    static ChatMessage toMessage(String room, StreamMessage<String, String> entry) {
+        Map<String, String> body = entry.getBody();
+        return new ChatMessage(StreamIds.toMessageId(entry.getId()), room, body.get("f"), body.get("x"),
+                Instant.ofEpochMilli(Long.parseLong(body.get("t"))));
+    }
+
+    // ---------------------------------------------------------------- presence and users
+
+    @Override
+    public Membership enter(String room, String name) {
+        long now = clock.millis();
+        List<Object> result = call(c -> c.eval(ENTER, ScriptOutputType.MULTI, new String[] {presenceKey(room)},
+                nodeId, name, Long.toString(now), Long.toString(now + presenceTtlMillis),
+                Long.toString(presenceTtlMillis * 4)));
+        entered.computeIfAbsent(room, r -> ConcurrentHashMap.newKeySet()).add(name);
+        return new Membership(flag(result.get(0)), names(result.subList(1, result.size())));
+    }
+
+    @Override
+    public Membership exit(String room, String name) {
+        entered.computeIfPresent(room, (r, names) -> {
+            names.remove(name);
+            return names.isEmpty() ? null : names;
+        });
+        long now = clock.millis();
+        List<Object> result = call(c -> c.eval(EXIT, ScriptOutputType.MULTI, new String[] {presenceKey(room)},
+                nodeId, name, Long.toString(now)));
+        return new Membership(flag(result.get(0)), names(result.subList(1, result.size())));
+    }
+
+    @Override
+    public List<String> members(String room) {
+        long now = clock.millis();
+        List<String> live = call(c -> c.zrangebyscore(presenceKey(room),
+                Range.from(Range.Boundary.excluding(now), Range.Boundary.unbounded())));
+        return names(new ArrayList<>(live));
+    }
+
+    @Override
+    public void onExpired(ExpiryListener listener) {
+        this.expiryListener = listener;
+    }
+
+    @Override
+    public void online(String name) {
+        if (online.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet() == 1) {
+            try {
+                markOnline(name, clock.millis());
+            } catch (BackplaneUnavailableException e) {
+                // the next refresh after Redis is back adds it
+            }
+        }
+    }
+
+    @Override
+    public void offline(String name) {
+        AtomicInteger count = online.get(name);
+        if (count != null && count.decrementAndGet() <= 0) {
+            online.remove(name, count);
+            try {
+                call(c -> c.zrem(userKey(name), nodeId));
+            } catch (BackplaneUnavailableException e) {
+                // not refreshed any more: it expires
+            }
+        }
+    }
+
+    @Override
+    public boolean reachable(String name) {
+        long now = clock.millis();
+        return call(c -> c.zcount(userKey(name),
+                Range.from(Range.Boundary.excluding(now), Range.Boundary.unbounded()))) > 0;
+    }
+
+    private void markOnline(String name, long now) {
+        call(c -> {
+            c.zadd(userKey(name), (double) (now + presenceTtlMillis), nodeId);
+            return c.pexpire(userKey(name), presenceTtlMillis * 4);
+        });
+    }
+
+    /** Extends the expiry of everything this node holds. */
+    private void refresh() {
+        long now = clock.millis();
+        double expiry = now + presenceTtlMillis;
+        entered.forEach((room, names) -> {
+            for (String name : names) {
+                call(c -> {
+                    c.zadd(presenceKey(room), expiry, name + "\n" + nodeId);
+                    return c.pexpire(presenceKey(room), presenceTtlMillis * 4);
+                });
+            }
+        });
+        online.forEach((name, count) -> {
+            if (count.get() > 0) {
+                markOnline(name, now);
+            }
+        });
+    }
+
+    /** Removes members whose node stopped refreshing them and has them announced. */
+    private void sweep() {
+        long now = clock.millis();
+        for (String room : feeds.keySet()) {
+            List<Object> result = call(c -> c.eval(SWEEP, ScriptOutputType.MULTI,
+                    new String[] {presenceKey(room)}, Long.toString(now)));
+            int gone = ((Number) result.get(0)).intValue();
+            if (gone == 0) {
+                continue;
+            }
+            List<String> members = names(result.subList(1 + gone, result.size()));
+            ExpiryListener listener = expiryListener;
+            for (Object name : result.subList(1, 1 + gone)) {
+                if (listener != null) {
+                    listener.expired(room, (String) name, members);
+                }
+            }
+        }
+    }
+
+    private static boolean flag(Object value) {
+        return ((Number) value).longValue() == 1;
+    }
+
+    /** Distinct member names of presence entries {@code name\nnode}, alphabetical. */
+    private static List<String> names(List<?> entries) {
+        TreeSet<String> names = new TreeSet<>();
+        for (Object entry : entries) {
+            String text = (String) entry;
+            int newline = text.lastIndexOf('\n');
+            names.add(newline < 0 ? text : text.substring(0, newline));
+        }
+        return new ArrayList<>(names);
+    }
+
+    // ---------------------------------------------------------------- the rest
+
+    @Override
+    public Broker broker() {
+        return broker;
+    }
+
+    @Override
+    public MessageStore store() {
+        return store;
+    }
+
+    @Override
+    public boolean healthy() {
+        return healthy && !closed;
+    }
+
+    @Override
+    public String nodeId() {
+        return nodeId;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ticker.shutdownNow();
+        delivery.shutdownNow();
+        try {
+            ticker.awaitTermination(3, TimeUnit.SECONDS);
+            delivery.awaitTermination(3, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            if (pubsub != null) {
+                pubsub.closeAsync();
+            }
+            if (connection != null) {
+                connection.closeAsync();
+            }
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    /** Frames for sessions on every node (presence, typing, directs, notices), over the bus. */
+    private final class RedisBroker implements Broker {
+
+        @Override
+        public void publish(Topic topic, String encodedFrame) {
+            if (closed) {
+                throw new IllegalStateException("broker is closed");
+            }
+            String payload = "T\n" + topic.scope() + "\n" + nullToEmpty(topic.key()) + "\n"
+                    + (topic.superchatOnly() ? "1" : "0") + "\n" + nullToEmpty(topic.exceptSession()) + "\n"
+                    + nullToEmpty(topic.exceptName()) + "\n" + encodedFrame;
+            call(c -> c.publish(BUS, payload));
+        }
+
+        @Override
+        public AutoCloseable subscribe(Subscriber newSubscriber) {
+            subscriber = newSubscriber;
+            return () -> subscriber = null;
+        }
+
+        @Override
+        public void close() {
+            subscriber = null;
+        }
+
+        private static String nullToEmpty(String value) {
+            return value == null ? "" : value;
+        }
+    }
+
+    /** Each room's log: a Redis stream trimmed to the history bound. */
+    private final class RedisMessageStore implements MessageStore {
+
+        @Override
+        public ChatMessage append(String room, String from, String text, Instant ts) {
+            String id = call(c -> c.eval(APPEND, ScriptOutputType.VALUE, new String[] {logKey(room), droppedKey(room)},
+                    Integer.toString(keptPerRoom), from, text, Long.toString(ts.toEpochMilli()), room, BUS));
+            return new ChatMessage(StreamIds.toMessageId(id), room, from, text, ts);
+        }
+
+        @Override
+        public Replay after(String room, String sinceId) {
+            return after(room, sinceId, "99999999999999999999");
+        }
+
+        @Override
+        public Replay after(String room, String sinceId, String upToId) {
+            String since = StreamIds.toStreamId(sinceId);
+            String stored = call(c -> c.get(droppedKey(room)));
+            String maxDeleted = stored == null ? StreamIds.ZERO : stored;
+            boolean gap = !StreamIds.ZERO.equals(maxDeleted) && (since != null
+                    ? StreamIds.compare(maxDeleted, since) > 0
+                    : StreamIds.toMessageId(maxDeleted).compareTo(sinceId) > 0);
+            if (upToId == null) {
+                return new Replay(List.of(), gap);
+            }
+            String upTo = StreamIds.toStreamId(upToId);
+            Range<String> range = Range.from(
+                    since == null ? Range.Boundary.unbounded() : Range.Boundary.including(StreamIds.next(since)),
+                    upTo == null ? Range.Boundary.unbounded() : Range.Boundary.including(upTo));
+            List<ChatMessage> messages = new ArrayList<>();
+            for (StreamMessage<String, String> entry : call(c -> c.xrange(logKey(room), range,
+                    Limit.create(0, keptPerRoom)))) {
+                ChatMessage message = toMessage(room, entry);
+                if (since != null || message.id().compareTo(sinceId) > 0) {
+                    messages.add(message);
+                }
+            }
+            return new Replay(messages, gap);
+        }
+
+        @Override
+        public List<ChatMessage> latest(String room, int limit) {
+            return newest(room, Range.Boundary.unbounded(), limit, null);
+        }
+
+        @Override
+        public List<ChatMessage> latest(String room, int limit, String upToId) {
+            if (upToId == null) {
+                return List.of();
+            }
+            String upTo = StreamIds.toStreamId(upToId);
+            return newest(room, upTo == null ? Range.Boundary.unbounded() : Range.Boundary.including(upTo), limit, null);
+        }
+
+        @Override
+        public List<ChatMessage> before(String room, String beforeId, int limit) {
+            String before = StreamIds.toStreamId(beforeId);
+            if (before == null) {
+                return newest(room, Range.Boundary.unbounded(), limit, beforeId);
+            }
+            if (StreamIds.ZERO.equals(before)) {
+                return List.of();
+            }
+            return newest(room, Range.Boundary.including(StreamIds.previous(before)), limit, null);
+        }
+
+        /** Up to {@code limit} entries at or below {@code upper}, oldest first; filtered by a foreign id. */
+        private List<ChatMessage> newest(String room, Range.Boundary<String> upper, int limit, String beforeForeign) {
+            List<StreamMessage<String, String>> entries = call(c -> c.xrevrange(logKey(room),
+                    Range.from(Range.Boundary.unbounded(), upper),
+                    Limit.create(0, beforeForeign == null ? limit : keptPerRoom)));
+            List<ChatMessage> page = new ArrayList<>(entries.size());
+            for (StreamMessage<String, String> entry : entries) {
+                ChatMessage message = toMessage(room, entry);
+                if (beforeForeign == null || message.id().compareTo(beforeForeign) < 0) {
+                    page.add(message);
+                    if (page.size() == limit) {
+                        break;
+                    }
+                }
+            }
+            Collections.reverse(page);
+            return page;
+        }
+
+        @Override
+        public int keptPerRoom() {
+            return keptPerRoom;
+        }
+    }
+}
