@@ -8,7 +8,8 @@
 
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { join as pathJoin } from 'node:path';
+import { dirname, join as pathJoin } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CLOSE_CODES } from '../../../webapp/duplex.js';
 import { PayaraServer, REPO, pickPort } from './lib/server.mjs';
@@ -30,7 +31,7 @@ const log = (line) => process.stdout.write(`${line}\n`);
 
 function runUnitTests() {
   if (process.env.E2E_ONLY) return;
-  const res = spawnSync(process.execPath, ['--test', '--test-timeout=20000', pathJoin(import.meta.dirname, 'unit')], {
+  const res = spawnSync(process.execPath, ['--test', '--test-timeout=20000', pathJoin(dirname(fileURLToPath(import.meta.url)), 'unit')], {
     encoding: 'utf8', timeout: 60_000,
   });
   const out = `${res.stdout || ''}${res.stderr || ''}`;

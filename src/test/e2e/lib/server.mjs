@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 
-export const REPO = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../../..');
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const ADMIN_TOKEN = 'e2e-secret';
 const PAYARA_VERSION = '6.2025.10';
 
