@@ -35,6 +35,7 @@ public final class DuplexConfig {
     private final int historyPerRoom;
     private final int historyMaxRooms;
     private final int maxRoomsPerSession;
+    private final Optional<String> redisUrl;
 
     private DuplexConfig(Function<String, String> lookup) {
         this.adminToken = Optional.ofNullable(lookup.apply("admin.token")).map(String::trim).filter(s -> !s.isEmpty());
@@ -49,6 +50,12 @@ public final class DuplexConfig {
         this.historyPerRoom = intSetting(lookup, "history.per.room", 1000, 1, 1_000_000);
         this.historyMaxRooms = intSetting(lookup, "history.max.rooms", 10_000, 1, 10_000_000);
         this.maxRoomsPerSession = intSetting(lookup, "max.rooms.per.session", 20, 1, 10_000);
+        this.redisUrl = Optional.ofNullable(lookup.apply("redis.url")).map(String::trim).filter(s -> !s.isEmpty());
+        redisUrl.ifPresent(url -> {
+            if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
+                throw new IllegalArgumentException("duplex.redis.url must look like redis://host:port, was '" + url + "'");
+            }
+        });
     }
 
     /** Settings from this JVM's system properties and environment. */
@@ -132,6 +139,11 @@ public final class DuplexConfig {
     /** Rooms one {@code superchat} session may be in at once. */
     public int maxRoomsPerSession() {
         return maxRoomsPerSession;
+    }
+
+    /** Redis to cluster through ({@code redis://host:port}); empty: a single node, in memory. */
+    public Optional<String> redisUrl() {
+        return redisUrl;
     }
 
     private static Set<String> parseOrigins(String raw) {

@@ -17,7 +17,9 @@ public enum ErrorCode {
     TOO_MANY_ROOMS("too-many-rooms"),
     NO_SUCH_USER("no-such-user"),
     HISTORY_GAP("history-gap"),
-    RATE_LIMITED("rate-limited");
+    RATE_LIMITED("rate-limited"),
+    /** Clustered nodes only: the backplane (Redis) is unreachable, nothing was stored or sent. */
+    UNAVAILABLE("unavailable");
 
     private final String wire;
 

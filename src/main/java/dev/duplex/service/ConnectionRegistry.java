@@ -10,6 +10,19 @@ public final class ConnectionRegistry {
 
     private final Set<ChatConnection> all = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<String, Set<ChatConnection>> byName = new ConcurrentHashMap<>();
+    /** Told of every {@code superchat} session opening and closing (the cluster's user directory); may be null. */
+    private volatile Listener listener;
+
+    /** Hears {@code superchat} sessions come and go, so other nodes can find their users. */
+    public interface Listener {
+        void opened(String name);
+
+        void closed(String name);
+    }
+
+    public void listen(Listener listener) {
+        this.listener = listener;
+    }
 
     public void add(ChatConnection connection) {
         all.add(connection);
@@ -18,10 +31,17 @@ public final class ConnectionRegistry {
             set.add(connection);
             return set;
         });
+        Listener current = listener;
+        if (current != null && connection.superchat()) {
+            current.opened(connection.name());
+        }
     }
 
     public void remove(ChatConnection connection) {
-        all.remove(connection);
+        Listener current = listener;
+        if (all.remove(connection) && current != null && connection.superchat()) {
+            current.closed(connection.name());
+        }
         byName.computeIfPresent(connection.name(), (name, sessions) -> {
             sessions.remove(connection);
             return sessions.isEmpty() ? null : sessions;

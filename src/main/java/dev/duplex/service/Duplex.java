@@ -1,5 +1,6 @@
 package dev.duplex.service;
 
+import dev.duplex.broker.Backplane;
 import dev.duplex.broker.Broker;
 import dev.duplex.broker.InMemoryBroker;
 import dev.duplex.broker.InMemoryMessageStore;
@@ -26,6 +27,8 @@ public final class Duplex implements AutoCloseable {
 
     private final DuplexConfig config;
     private final Broker broker;
+    /** The Redis backplane when DUPLEX_REDIS_URL is set; null for a single node in memory. */
+    private final Backplane backplane;
     private final ConnectionRegistry registry;
     private final RoomService rooms;
     private final AutoCloseable subscription;
@@ -47,14 +50,32 @@ public final class Duplex implements AutoCloseable {
      */
     public Duplex(DuplexConfig config, Clock clock, ScheduledExecutorService scheduler) {
         this.config = config;
-        this.broker = new InMemoryBroker();
+        this.backplane = config.redisUrl()
+                .map(url -> Backplane.redis(url, config.historyPerRoom(), clock))
+                .orElse(null);
+        this.broker = backplane == null ? new InMemoryBroker() : backplane.broker();
         this.registry = new ConnectionRegistry();
         MessageIds ids = new MessageIds(clock);
         TextRules rules = new TextRules(config.maxTextLength());
-        MessageStore store = new InMemoryMessageStore(ids, config.historyPerRoom(), config.historyMaxRooms());
-        this.rooms = new RoomService(store, broker, clock, rules, config.maxRoomsPerSession());
+        MessageStore store = backplane == null
+                ? new InMemoryMessageStore(ids, config.historyPerRoom(), config.historyMaxRooms())
+                : backplane.store();
+        this.rooms = new RoomService(store, broker, clock, rules, config.maxRoomsPerSession(), backplane);
         this.subscription = broker.subscribe(new LocalDelivery(registry, rooms));
-        DirectService directs = new DirectService(registry, broker, ids, clock, rules);
+        if (backplane != null) {
+            registry.listen(new ConnectionRegistry.Listener() {
+                @Override
+                public void opened(String name) {
+                    backplane.online(name);
+                }
+
+                @Override
+                public void closed(String name) {
+                    backplane.offline(name);
+                }
+            });
+        }
+        DirectService directs = new DirectService(registry, broker, ids, clock, rules, backplane);
         SubProtocols protocols = new SubProtocols(List.of(
                 new SuperchatProtocol(rooms, directs), new ChatProtocol(rooms)));
         this.sessions = new SessionManager(config, registry, rooms, protocols, limits(config));
@@ -107,6 +128,21 @@ public final class Duplex implements AutoCloseable {
         return rooms;
     }
 
+    /** Whether this node is one of a cluster (DUPLEX_REDIS_URL set). */
+    public boolean clustered() {
+        return backplane != null;
+    }
+
+    /** Whether the node can serve: always for a single node; with Redis reachable when clustered. */
+    public boolean healthy() {
+        return !closed && (backplane == null || backplane.healthy());
+    }
+
+    /** This node's id in the cluster, or null for a single node. */
+    public String nodeId() {
+        return backplane == null ? null : backplane.nodeId();
+    }
+
     /** Closes every session with 1001, stops the heartbeat and the broker. Safe to call twice. */
     @Override
     public synchronized void close() {
@@ -125,5 +161,8 @@ public final class Duplex implements AutoCloseable {
             throw new IllegalStateException("could not unsubscribe from the broker", e);
         }
         broker.close();
+        if (backplane != null) {
+            backplane.close();
+        }
     }
 }

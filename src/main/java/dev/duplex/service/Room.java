@@ -47,6 +47,11 @@ final class Room {
         return sessionsPerName.computeIfPresent(connection.name(), (n, count) -> count == 1 ? null : count - 1) == null;
     }
 
+    /** Whether {@code name} has a session here. Caller holds the lock. */
+    boolean hasName(String name) {
+        return sessionsPerName.containsKey(name);
+    }
+
     /** Member names in alphabetical order. Caller holds the lock. */
     List<String> members() {
         return new ArrayList<>(sessionsPerName.keySet());

@@ -1,5 +1,7 @@
 package dev.duplex.service;
 
+import dev.duplex.broker.Backplane;
+import dev.duplex.broker.BackplaneUnavailableException;
 import dev.duplex.broker.Broker;
 import dev.duplex.broker.MessageStore;
 import dev.duplex.broker.Topic;
@@ -34,13 +36,30 @@ public final class RoomService {
     private final Clock clock;
     private final TextRules rules;
     private final int maxRoomsPerSession;
+    /** The cluster this node is part of; null for a single node (everything in memory). */
+    private final Backplane cluster;
 
     public RoomService(MessageStore store, Broker broker, Clock clock, TextRules rules, int maxRoomsPerSession) {
+        this(store, broker, clock, rules, maxRoomsPerSession, null);
+    }
+
+    /**
+     * @param cluster the backplane when this node is one of several (then {@code store} and
+     *                {@code broker} are the backplane's), or null for a single node
+     */
+    public RoomService(MessageStore store, Broker broker, Clock clock, TextRules rules, int maxRoomsPerSession,
+                       Backplane cluster) {
         this.store = store;
         this.broker = broker;
         this.clock = clock;
         this.rules = rules;
         this.maxRoomsPerSession = maxRoomsPerSession;
+        this.cluster = cluster;
+        if (cluster != null) {
+            // A crashed node's members expire; whichever node notices tells the room.
+            cluster.onExpired((room, name, members) -> publishQuietly(Topic.room(room).onlySuperchat(),
+                    new ServerFrame.Presence(room, "leave", name, members)));
+        }
     }
 
     /**
@@ -49,18 +68,29 @@ public final class RoomService {
      * session just starts receiving. The other members hear of a new member through presence.
      */
     public void join(ChatConnection connection, String roomName, String since) {
+        tryJoin(connection, roomName, since, false);
+    }
+
+    /**
+     * {@link #join}; returns false only when a clustered node could not reach its backplane (then
+     * the session is not in the room; it was sent {@code unavailable} unless {@code handshake}).
+     */
+    boolean tryJoin(ChatConnection connection, String roomName, String since, boolean handshake) {
         if (!HandshakeParams.isValidRoom(roomName)) {
             connection.sendError(ErrorCode.INVALID_ROOM, "room must be 1-32 of a-z, 0-9 and -", null, roomName);
-            return;
+            return true;
         }
         if (connection.rooms().contains(roomName)) {
             connection.sendError(ErrorCode.ALREADY_JOINED, "already in room " + roomName, null, roomName);
-            return;
+            return true;
         }
         if (connection.rooms().size() >= maxRoomsPerSession) {
             connection.sendError(ErrorCode.TOO_MANY_ROOMS,
                     "a session may be in at most " + maxRoomsPerSession + " rooms", null, roomName);
-            return;
+            return true;
+        }
+        if (cluster != null) {
+            return clusterJoin(connection, roomName, since, handshake);
         }
         while (true) {
             Room room = rooms.computeIfAbsent(roomName, Room::new);
@@ -78,9 +108,87 @@ public final class RoomService {
                 if (newMember) {
                     announce(room, connection, "join", members);
                 }
-                return;
+                return true;
             }
         }
+    }
+
+    /**
+     * Joins on a clustered node: under the room's lock and then its delivery lock, the session gets
+     * the kept messages up to what this node delivered, and everything after that live.
+     */
+    private boolean clusterJoin(ChatConnection connection, String roomName, String since, boolean handshake) {
+        while (true) {
+            Room room = rooms.computeIfAbsent(roomName, Room::new);
+            synchronized (room) {
+                if (room.retired()) {
+                    continue;
+                }
+                boolean newLocal = !room.hasName(connection.name());
+                Backplane.Membership membership;
+                try {
+                    membership = newLocal ? cluster.enter(roomName, connection.name())
+                            : new Backplane.Membership(false, cluster.members(roomName));
+                } catch (BackplaneUnavailableException e) {
+                    return joinFailed(connection, room, handshake);
+                }
+                try {
+                    cluster.follow(roomName, connection.superchat() ? since : null, position -> {
+                        List<ServerFrame.ChatMessage> replay = List.of();
+                        boolean gap = false;
+                        if (connection.superchat()) {
+                            if (since == null) {
+                                replay = store.latest(roomName, HISTORY_ON_JOIN, position);
+                            } else {
+                                MessageStore.Replay after = store.after(roomName, since, position);
+                                replay = after.messages();
+                                gap = after.gap();
+                            }
+                        }
+                        room.add(connection);
+                        connection.rooms().add(roomName);
+                        if (connection.superchat()) {
+                            connection.send(new ServerFrame.Joined(roomName, membership.members()));
+                            if (gap) {
+                                connection.sendError(ErrorCode.HISTORY_GAP, "messages after " + since
+                                        + " are no longer kept; sending the " + store.keptPerRoom() + " kept", null,
+                                        roomName);
+                            }
+                            replay.forEach(connection::sendReplay);
+                        }
+                    });
+                } catch (BackplaneUnavailableException e) {
+                    if (newLocal) {
+                        try {
+                            cluster.exit(roomName, connection.name());
+                        } catch (BackplaneUnavailableException ignored) {
+                            // its entry expires
+                        }
+                    }
+                    return joinFailed(connection, room, handshake);
+                }
+                if (membership.changed()) {
+                    announce(room, connection, "join", membership.members());
+                }
+                return true;
+            }
+        }
+    }
+
+    private boolean joinFailed(ChatConnection connection, Room room, boolean handshake) {
+        if (room.isEmpty()) {
+            room.retire();
+            rooms.remove(room.name(), room);
+        }
+        if (!handshake) {
+            unavailable(connection, null, room.name());
+        }
+        return false;
+    }
+
+    private static void unavailable(ChatConnection connection, String ref, String roomName) {
+        connection.sendError(ErrorCode.UNAVAILABLE,
+                "the chat backplane is unreachable; nothing was done, try again shortly", ref, roomName);
     }
 
     /** Takes a session out of a room; {@code confirm} answers {@code left} (or {@code not-joined}). */
@@ -94,7 +202,9 @@ public final class RoomService {
         }
         synchronized (room) {
             connection.rooms().remove(roomName);
-            if (room.remove(connection)) {
+            if (cluster != null) {
+                clusterLeave(room, connection);
+            } else if (room.remove(connection)) {
                 announce(room, connection, "leave", room.members());
             }
             if (room.isEmpty()) {
@@ -104,6 +214,24 @@ public final class RoomService {
         }
         if (confirm) {
             connection.send(new ServerFrame.Left(roomName));
+        }
+    }
+
+    private void clusterLeave(Room room, ChatConnection connection) {
+        boolean wasIn = room.sessions().contains(connection);
+        boolean lastLocal = room.remove(connection);
+        if (wasIn) {
+            cluster.unfollow(room.name());
+        }
+        if (lastLocal) {
+            try {
+                Backplane.Membership membership = cluster.exit(room.name(), connection.name());
+                if (membership.changed()) {
+                    announce(room, connection, "leave", membership.members());
+                }
+            } catch (BackplaneUnavailableException e) {
+                // not refreshed any more: the entry expires and the expiry is announced
+            }
         }
     }
 
@@ -131,6 +259,9 @@ public final class RoomService {
             sender.sendError(violation.get().code(), violation.get().message(), ref, roomName);
             return Optional.empty();
         }
+        if (cluster != null) {
+            return clusterPost(sender, roomName, text, ref, ack);
+        }
         ServerFrame.ChatMessage message;
         synchronized (room) {
             message = store.append(roomName, sender.name(), text, now());
@@ -142,13 +273,33 @@ public final class RoomService {
         return Optional.of(message);
     }
 
+    /**
+     * Posts on a clustered node: the backplane orders the room; the ack goes out once Redis has the
+     * message and this node delivered it (so after the sender's own copy).
+     */
+    private Optional<ServerFrame.ChatMessage> clusterPost(ChatConnection sender, String roomName, String text,
+                                                          String ref, boolean ack) {
+        ServerFrame.ChatMessage message;
+        try {
+            message = store.append(roomName, sender.name(), text, now());
+        } catch (BackplaneUnavailableException e) {
+            unavailable(sender, ref, roomName);
+            return Optional.empty();
+        }
+        if (ack) {
+            ServerFrame.Ack acknowledgement = new ServerFrame.Ack(ref, message.id());
+            cluster.afterDelivered(roomName, message.id(), () -> sender.send(acknowledgement));
+        }
+        return Optional.of(message);
+    }
+
     /** Tells the room's other members that the sender is typing, a few times a second at most. */
     public void typing(ChatConnection sender, String roomName) {
         if (memberRoom(sender, roomName, null) == null || !sender.allowTyping(System.nanoTime())) {
             return;
         }
-        broker.publish(Topic.room(roomName).onlySuperchat().skipName(sender.name()),
-                FrameCodec.encode(new ServerFrame.Typing(roomName, sender.name())));
+        publishQuietly(Topic.room(roomName).onlySuperchat().skipName(sender.name()),
+                new ServerFrame.Typing(roomName, sender.name()));
     }
 
     /** Sends a page of a room's stored messages, oldest first. */
@@ -161,9 +312,15 @@ public final class RoomService {
             return;
         }
         int size = limit == null ? HISTORY_ON_JOIN : Math.min(limit, HISTORY_PAGE_MAX);
-        List<ServerFrame.ChatMessage> page = before == null
-                ? store.latest(roomName, size)
-                : store.before(roomName, before, size);
+        List<ServerFrame.ChatMessage> page;
+        try {
+            page = before == null
+                    ? store.latest(roomName, size)
+                    : store.before(roomName, before, size);
+        } catch (BackplaneUnavailableException e) {
+            unavailable(connection, null, roomName);
+            return;
+        }
         connection.send(new ServerFrame.History(roomName, page));
     }
 
@@ -202,8 +359,17 @@ public final class RoomService {
     }
 
     private void announce(Room room, ChatConnection subject, String event, List<String> members) {
-        broker.publish(Topic.room(room.name()).onlySuperchat().skipSession(subject.id()),
-                FrameCodec.encode(new ServerFrame.Presence(room.name(), event, subject.name(), members)));
+        publishQuietly(Topic.room(room.name()).onlySuperchat().skipSession(subject.id()),
+                new ServerFrame.Presence(room.name(), event, subject.name(), members));
+    }
+
+    /** Publishes a frame nobody waits for (presence, typing); lost when the backplane is down. */
+    private void publishQuietly(Topic topic, ServerFrame frame) {
+        try {
+            broker.publish(topic, FrameCodec.encode(frame));
+        } catch (BackplaneUnavailableException e) {
+            // best effort: a clustered node without its backplane cannot tell the other nodes
+        }
     }
 
     /** The room, when the session is in it; otherwise answers {@code not-joined} and returns null. */

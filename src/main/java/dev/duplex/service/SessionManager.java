@@ -85,7 +85,15 @@ public final class SessionManager {
         connection.queueFirst(new ServerFrame.Welcome(handler.name(), params.name(), params.room(),
                 superchat ? limits : null));
         registry.add(connection);
-        rooms.join(connection, params.room(), superchat ? params.since() : null);
+        if (!rooms.tryJoin(connection, params.room(), superchat ? params.since() : null, true)) {
+            // Clustered and Redis is unreachable: no welcome, a close that says try again later.
+            session.getUserProperties().remove(CONNECTION);
+            registry.remove(connection);
+            addresses.release(address);
+            connection.close(new CloseReason(CloseReason.CloseCodes.TRY_AGAIN_LATER,
+                    "chat backplane unavailable; try again later"));
+            return;
+        }
         connection.startSending();
     }
 

@@ -76,7 +76,14 @@ public class NoticeServlet extends HttpServlet {
                     new ApiError(violation.get().code().wire(), violation.get().message()));
             return;
         }
-        ServerFrame.Notice notice = duplex.notices().publish(value);
+        ServerFrame.Notice notice;
+        try {
+            notice = duplex.notices().publish(value);
+        } catch (dev.duplex.broker.BackplaneUnavailableException e) {
+            reply(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, new ApiError(ErrorCode.UNAVAILABLE.wire(),
+                    "the chat backplane is unreachable; the notice was not sent, try again shortly"));
+            return;
+        }
         reply(response, HttpServletResponse.SC_ACCEPTED, new Accepted(notice.id(), notice.ts().toString()));
     }
 
