@@ -31,49 +31,60 @@ const ms = (us) => (us === null ? null : us / 1000);
 function pick(server, phase, filter = () => true) {
   return rows.filter((r) => r.server === server && r.phase === phase && r.round > 0 && filter(r));
 }
-// One figure: per-server median (min–max) over rounds, and the ratio A/B paired per round.
+// One figure: per-server median (min–max) over rounds, and the ratio X/peer paired per round.
+const PATCHED = "patched";
+const hasPatched = rows.some((r) => r.server === PATCHED);
 function figure(phase, metric, transform = (x) => x, filter) {
-  const a = pick(A, phase, filter);
-  const b = pick(B, phase, filter);
-  const va = a.map((r) => transform(metric(r)));
-  const vb = b.map((r) => transform(metric(r)));
-  const ratios = [];
-  for (const ra of a) {
-    const rb = b.find((x) => x.round === ra.round);
-    if (rb && metric(rb)) ratios.push(transform(metric(ra)) / transform(metric(rb)));
-  }
-  return { a: median(va), ar: range(va), b: median(vb), br: range(vb), ratio: median(ratios), rr: range(ratios), n: a.length };
+  const stats = (server) => {
+    const rs = pick(server, phase, filter);
+    const v = rs.map((r) => transform(metric(r)));
+    return { rs, m: median(v), r: range(v) };
+  };
+  const b = stats(B);
+  const ratioOf = (server) => {
+    const x = stats(server);
+    const ratios = [];
+    for (const ra of x.rs) {
+      const rb = b.rs.find((y) => y.round === ra.round);
+      const va = transform(metric(ra)), vb = rb ? transform(metric(rb)) : null;
+      if (vb && va !== null && va !== undefined) ratios.push(va / vb);
+    }
+    return { m: x.m, r: x.r, ratio: median(ratios), rr: range(ratios) };
+  };
+  return { a: ratioOf(A), p: hasPatched ? ratioOf(PATCHED) : null, b };
 }
-const cell = (m, r, d) => `${fmt(m, d)} (${fmt(r[0], d)}–${fmt(r[1], d)})`;
+const cell = (m, r, d) => (m === null ? "–" : `${fmt(m, d)} (${fmt(r[0], d)}–${fmt(r[1], d)})`);
 const ratioCell = (f) => (f.ratio === null ? "–" : `**${f.ratio.toFixed(2)}×** (${f.rr[0].toFixed(2)}–${f.rr[1].toFixed(2)})`);
 const verdict = (f, target, lowerIsBetter) => {
-  if (f.ratio === null) return "–";
+  if (f.ratio === null) return "no data";
   const ok = lowerIsBetter ? f.ratio <= target : f.ratio >= target;
-  return ok ? `met (${lowerIsBetter ? "≤" : "≥"} ${target}×)` : `**missed** (${lowerIsBetter ? "≤" : "≥"} ${target}×)`;
+  return ok ? "met" : "**missed**";
 };
 
 const lines = [];
 const table = [];
-table.push("| figure | metric | Duplex | peer (Node `ws`) | Duplex / peer | target |");
-table.push("|---|---|---|---|---|---|");
+table.push(`| figure | metric | Duplex | ${hasPatched ? "Duplex + patches | " : ""}peer (Node \`ws\`) | Duplex ÷ peer | ${hasPatched ? "patched ÷ peer | " : ""}target |`);
+table.push(`|---|---|---|${hasPatched ? "---|" : ""}---|---|${hasPatched ? "---|" : ""}---|`);
 function addRow(label, metricName, f, digits, target, lowerIsBetter) {
-  table.push(`| ${label} | ${metricName} | ${cell(f.a, f.ar, digits)} | ${cell(f.b, f.br, digits)} | ${ratioCell(f)} | ${target ? verdict(f, target, lowerIsBetter) : ""} |`);
+  const t = target ? `${lowerIsBetter ? "≤" : "≥"} ${target}×: ${verdict(f.a, target, lowerIsBetter)}${hasPatched ? " / " + verdict(f.p, target, lowerIsBetter) : ""}` : "";
+  table.push(`| ${label} | ${metricName} | ${cell(f.a.m, f.a.r, digits)} | ${hasPatched ? cell(f.p.m, f.p.r, digits) + " | " : ""}${cell(f.b.m, f.b.r, digits)} | ${ratioCell(f.a)} | ${hasPatched ? ratioCell(f.p) + " | " : ""}${t} |`);
 }
-const f1 = (m, t, d, target, low, label) => addRow(label, m, figure("fig1", t), d, target, low);
 const sub1 = rows.find((r) => r.phase === "fig1");
 const sub2 = rows.find((r) => r.phase === "fig2");
 const hold = rows.find((r) => r.mode === "hold");
 const l1 = sub1 ? `1. ${sub1.subs} subscribers, 1 publisher, ${sub1.rate} msg/s` : "1.";
 const l2 = sub2 ? `2. ${sub2.subs} subscribers, 1 publisher, ${sub2.rate} msg/s` : "2.";
 for (const [phase, label] of [["fig1", l1], ["fig2", l2]]) {
-  addRow(label, "latency p50, ms", figure(phase, (r) => ms(r.p50Us)), 2, 1.0, true);
-  addRow(label, "latency p99, ms", figure(phase, (r) => ms(r.p99Us)), 2, 1.0, true);
-  addRow(label, "latency p99.9, ms", figure(phase, (r) => ms(r.p999Us)), 2, null, true);
+  const lat = (k) => (r) => (r.delivered > 0 ? ms(r[k]) : null);
+  addRow(label, "latency p50, ms", figure(phase, lat("p50Us")), 2, 1.0, true);
+  addRow(label, "latency p99, ms", figure(phase, lat("p99Us")), 2, 1.0, true);
+  addRow(label, "latency p99.9, ms", figure(phase, lat("p999Us")), 2, null, true);
+  addRow(label, "deliveries lost, %", figure(phase, (r) => 100 * r.lost / Math.max(1, r.expected)), 1, null, true);
   addRow(label, "server CPU µs per delivery", figure(phase, (r) => r.serverCpuUsPerDelivery), 2, 1.0, true);
   addRow(label, "deliveries/s achieved", figure(phase, (r) => r.deliveriesPerS), 0, null, false);
 }
 const sat = rows.find((r) => r.phase === "fig3");
-addRow(`3. saturation, ${sat ? sat.subs : "?"} subscribers, window 64 messages`, "deliveries/s", figure("fig3", (r) => r.deliveriesPerS), 0, 1.0, false);
+addRow(`3. saturation, ${sat ? sat.subs : "?"} subscribers, window 200 messages`, "deliveries/s", figure("fig3", (r) => r.deliveriesPerS), 0, 1.0, false);
 addRow(`4. ${hold ? hold.conns : "?"} idle connections`, "RSS per connection, kB", figure("hold", (r) => r.rssPerConnBytes / 1000), 2, 1.5, true);
 addRow(`4. ${hold ? hold.conns : "?"} idle connections`, "RSS total with them, MB", figure("hold", (r) => r.rssAfterKb / 1024), 1, null, true);
 
@@ -114,20 +125,23 @@ function sweep(server) {
   return [...byRate.entries()].sort((a, b) => a[0] - b[0]).map(([rate, rs]) => ({
     load: median(rs.map((r) => r.deliveriesPerS)),
     offered: rate * rs[0].subs,
-    p50: median(rs.map((r) => r.p50Us)) / 1000,
-    p99: median(rs.map((r) => r.p99Us)) / 1000,
+    p50: median(rs.filter((r) => r.delivered > 0).map((r) => r.p50Us)) / 1000,
+    p99: median(rs.filter((r) => r.delivered > 0).map((r) => r.p99Us)) / 1000,
     lost: median(rs.map((r) => r.lost / Math.max(1, r.expected))),
   }));
 }
 const series = [
   { name: "Duplex p99", pts: sweep(A), key: "p99", color: "#c0392b", dash: "" },
   { name: "Duplex p50", pts: sweep(A), key: "p50", color: "#c0392b", dash: "6 4" },
+  ...(hasPatched ? [
+    { name: "Duplex+patches p99", pts: sweep(PATCHED), key: "p99", color: "#1e8449", dash: "" },
+    { name: "Duplex+patches p50", pts: sweep(PATCHED), key: "p50", color: "#1e8449", dash: "6 4" }] : []),
   { name: "peer p99", pts: sweep(B), key: "p99", color: "#2471a3", dash: "" },
   { name: "peer p50", pts: sweep(B), key: "p50", color: "#2471a3", dash: "6 4" },
 ];
 function svg() {
   const W = 720, H = 420, L = 70, R = 170, T = 40, Bm = 50;
-  const all = series.flatMap((s) => s.pts.map((p) => ({ x: p.offered, y: Math.max(0.01, p[s.key]) })));
+  const all = series.flatMap((s) => s.pts.filter((p) => p[s.key] > 0).map((p) => ({ x: p.offered, y: Math.max(0.01, p[s.key]) })));
   if (all.length === 0) return "<svg xmlns='http://www.w3.org/2000/svg'/>";
   const xMax = Math.max(...all.map((p) => p.x)) * 1.05;
   const yMinL = Math.floor(Math.log10(Math.min(...all.map((p) => p.y))));
@@ -151,6 +165,7 @@ function svg() {
   o.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">offered deliveries per second (messages/s × subscribers)</text>`);
   o.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - Bm}" stroke="black"/><line x1="${L}" x2="${W - R}" y1="${H - Bm}" y2="${H - Bm}" stroke="black"/>`);
   series.forEach((s, i) => {
+    s.pts = s.pts.filter((p) => p[s.key] > 0);
     const pts = s.pts.map((p) => `${X(p.offered).toFixed(1)},${Y(Math.max(0.01, p[s.key])).toFixed(1)}`).join(" ");
     o.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ""} points="${pts}"/>`);
     for (const p of s.pts) {
@@ -160,17 +175,21 @@ function svg() {
     o.push(`<line x1="${W - R + 15}" x2="${W - R + 45}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ""}/>`);
     o.push(`<text x="${W - R + 50}" y="${ly + 4}">${s.name}</text>`);
   });
-  o.push(`<text x="${W - R + 15}" y="${T + 110}" fill="#555">open marker: &gt;0.1% of</text><text x="${W - R + 15}" y="${T + 124}" fill="#555">deliveries lost</text>`);
+  o.push(`<text x="${W - R + 15}" y="${T + 150}" fill="#555">open marker: &gt;0.1% of</text><text x="${W - R + 15}" y="${T + 164}" fill="#555">deliveries lost; a series</text><text x="${W - R + 15}" y="${T + 178}" fill="#555">stops where nothing</text><text x="${W - R + 15}" y="${T + 192}" fill="#555">arrived in time</text>`);
   o.push("</svg>");
   return o.join("\n");
 }
 fs.writeFileSync(outSvg, svg() + "\n");
 
-const sweepTable = ["| offered deliveries/s | Duplex achieved | Duplex p50 / p99, ms | Duplex lost | peer achieved | peer p50 / p99, ms | peer lost |", "|---|---|---|---|---|---|---|"];
-const sa = sweep(A), sb = sweep(B);
-for (const p of sa) {
-  const q = sb.find((x) => x.offered === p.offered) || {};
-  sweepTable.push(`| ${fmt(p.offered, 0)} | ${fmt(p.load, 0)} | ${fmt(p.p50, 2)} / ${fmt(p.p99, 2)} | ${(100 * p.lost).toFixed(1)} % | ${fmt(q.load, 0)} | ${fmt(q.p50, 2)} / ${fmt(q.p99, 2)} | ${q.lost === undefined ? "–" : (100 * q.lost).toFixed(1) + " %"} |`);
+const sweepServers = hasPatched ? [A, PATCHED, B] : [A, B];
+const sweepTable = ["| offered deliveries/s | " + sweepServers.map((x) => `${x}: achieved/s, p50 / p99 ms, lost`).join(" | ") + " |",
+  "|---|" + sweepServers.map(() => "---|").join("")];
+const sweeps = sweepServers.map((x) => sweep(x));
+for (const offered of [...new Set(sweeps.flat().map((p) => p.offered))].sort((a, b) => a - b)) {
+  sweepTable.push(`| ${fmt(offered, 0)} | ` + sweeps.map((sw) => {
+    const p = sw.find((x) => x.offered === offered);
+    return p ? `${fmt(p.load, 0)}, ${fmt(p.p50 || null, 2)} / ${fmt(p.p99 || null, 2)}, ${(100 * p.lost).toFixed(1)} %` : "–";
+  }).join(" | ") + " |");
 }
 
 let profile = "";
@@ -203,8 +222,12 @@ lines.push("Latency vs load (the chart's data; subscriber set of figure 1):");
 lines.push("");
 lines.push(...sweepTable);
 lines.push("");
+if (fs.existsSync(path.join(__dirname, "ANALYSIS.md"))) {
+  lines.push(fs.readFileSync(path.join(__dirname, "ANALYSIS.md"), "utf8").trim());
+  lines.push("");
+}
 if (profile) {
-  lines.push("## Where Duplex's time goes");
+  lines.push("## Profile of this run (Duplex, round 1, 1 000-subscriber phases)");
   lines.push("");
   lines.push(profile.trim());
   lines.push("");
@@ -227,6 +250,11 @@ lines.push("Only the per-session rate limit and the per-address connection cap a
 lines.push("");
 lines.push("Peer: `node bench/peer-ws/server.js 96xx` — the notes' `server.js` (002) on `ws` 8: a welcome on connect, every message re-sent to every OPEN client. Without the per-message `console.log` and the stdin prompt, bound to 127.0.0.1, and with a `GET /poll` for figure 5. As in the notes, `client.send(message)` of ws 8's `Buffer` goes out as a binary frame.");
 lines.push("");
+if (hasPatched) {
+  lines.push("Duplex + patches: the same WAR built with `bench/patches/*.diff` applied (proposed changes to the main code), same command.");
+  lines.push("");
+}
+const analysis = path.join(__dirname, "ANALYSIS.md");
 lines.push("Load generator (`bench/loadgen`, Java 17, NIO, one I/O thread, HdrHistogram); every client joins room `bench` offering sub-protocol `chat` (the peer accepts it too) and sends `{\"type\":\"message\",\"text\":\"~seq:pub:t~xxx…\"}` with a 64-character text; a delivery counts when a subscriber reads a frame carrying the marker. Publishers are room members too and read their echoes, which are not counted. Per server and round:");
 lines.push("");
 lines.push("```sh");
@@ -236,7 +264,7 @@ lines.push(`loadgen --mode fanout --subs ${sub2 ? sub2.subs : "?"} --pubs 1 --ph
 lines.push("loadgen --mode wire [--poll-url http://127.0.0.1:96xx/poll?room=bench&since=…]   # figure 5, once per server");
 lines.push("```");
 lines.push("");
-lines.push("A phase is `name:msgs-per-s:warm-up-s:measured-s` (rate 0: as fast as a window of 64 unacknowledged messages per subscriber allows). After each measured window the generator waits up to 5 s for the stragglers; what has not arrived by then is lost.");
+lines.push("A phase is `name:msgs-per-s:warm-up-s:measured-s` (rate 0: as fast as a window of 200 undelivered messages per subscriber allows). After each measured window the generator waits up to 5 s for the stragglers; what has not arrived by then is lost. Phases run in ascending load on the same connections, so a server that falls behind carries its backlog into the next phase (its deliveries/s then still measure its capacity).");
 lines.push("");
 lines.push("## Every run");
 lines.push("");
