@@ -613,7 +613,10 @@ public final class RedisBackplane implements Backplane {
 
     @Override
     public boolean healthy() {
-        return healthy && !closed;
+        StatefulRedisConnection<String, String> commands = connection;
+        StatefulRedisPubSubConnection<String, String> subscription = pubsub;
+        return healthy && !closed && commands != null && commands.isOpen() && subscription != null
+                && subscription.isOpen();
     }
 
     @Override
