@@ -251,7 +251,7 @@ lines.push("");
 lines.push("Peer: `node bench/peer-ws/server.js 96xx` — the notes' `server.js` (002) on `ws` 8: a welcome on connect, every message re-sent to every OPEN client. Without the per-message `console.log` and the stdin prompt, bound to 127.0.0.1, and with a `GET /poll` for figure 5. As in the notes, `client.send(message)` of ws 8's `Buffer` goes out as a binary frame.");
 lines.push("");
 if (hasPatched) {
-  lines.push("Duplex + patches: the same WAR built with `bench/patches/*.diff` applied (proposed changes to the main code), same command.");
+  lines.push(`Duplex + patches: the WAR built with \`bench/patches/*.diff\` applied (proposed changes to the main code), run with the proposed JVM options: \`java ${meta.patchedJavaOpts} -jar payara-micro.jar --nohazelcast …\` (same settings otherwise).`);
   lines.push("");
 }
 const analysis = path.join(__dirname, "ANALYSIS.md");

@@ -170,11 +170,18 @@ public final class LoadGen {
         recordFrom = Long.MAX_VALUE;
         recordTo = Long.MAX_VALUE;
         pub.run(rate, (long) (warmS * 1e9), window, subs);
-        drain(pub.seq, subs, 3_000_000_000L, false);
+        drain(pub.seq, subs, 3_000_000_000L, false, 0);
         // measured window
         recorder.getIntervalHistogram();
         long fromSeq = pub.seq;
         recordFrom = fromSeq;
+        // Counters are cumulative and written only by the I/O threads; a phase is a difference.
+        long rec0 = 0;
+        long ooo0 = 0;
+        for (Io io : ios) {
+            rec0 += io.recorded;
+            ooo0 += io.outOfOrder;
+        }
         long cpu0 = cpuTicks(serverPid);
         long gcpu0 = cpuTicks(-1);
         long all0 = totalDelivered();
@@ -185,19 +192,17 @@ public final class LoadGen {
         long toSeq = pub.seq;
         recordTo = toSeq;
         long expected = (toSeq - fromSeq) * (long) subs;
-        drain(toSeq, subs, 5_000_000_000L, true);
+        drain(toSeq, subs, 5_000_000_000L, true, rec0);
         long t1 = System.nanoTime();
         long cpu1 = cpuTicks(serverPid);
         long gcpu1 = cpuTicks(-1);
         long all1 = totalDelivered();
         Histogram h = recorder.getIntervalHistogram();
-        long recorded = 0;
-        long ooo = 0;
+        long recorded = -rec0;
+        long ooo = -ooo0;
         for (Io io : ios) {
             recorded += io.recorded;
             ooo += io.outOfOrder;
-            io.recorded = 0;
-            io.outOfOrder = 0;
         }
         double windowS = (t1 - t0) / 1e9;
         long deliveriesInWindow = all1 - all0;
@@ -233,14 +238,14 @@ public final class LoadGen {
         emit(r);
     }
 
-    void drain(long toSeq, int subs, long timeoutNs, boolean untilExpected) throws InterruptedException {
+    void drain(long toSeq, int subs, long timeoutNs, boolean untilExpected, long rec0) throws InterruptedException {
         long end = System.nanoTime() + timeoutNs;
         long last = -1;
         long stableSince = System.nanoTime();
         while (System.nanoTime() < end) {
             Thread.sleep(20);
             if (untilExpected) {
-                long rec = 0;
+                long rec = -rec0;
                 for (Io io : ios) {
                     rec += io.recorded;
                 }
