@@ -51,6 +51,9 @@ def start_node(node):
     env = dict(os.environ,
                DUPLEX_REDIS_URL="redis://127.0.0.1:%d" % (ARGS.base_port + 1),
                DUPLEX_RATE_BURST="0",                    # the clients post in bursts
+               # A node that was cut off from Redis reads what it missed from the stream; the stream
+               # must still hold it. At ~500 msg/s the default 1000 is 2 s - keep a few minutes.
+               DUPLEX_HISTORY_PER_ROOM="100000",
                DUPLEX_MAX_CONNECTIONS_PER_ADDRESS="0")   # every client comes from nginx's address
     root = os.path.join(TMP, "node-" + node)
     shutil.rmtree(root, ignore_errors=True)
@@ -395,7 +398,12 @@ async def scenario():
         missing = [m for m in acked if m not in c.seen]
         lost += len(missing)
         if missing:
-            log("%s is missing %d acked messages, e.g. %s" % (c.name, len(missing), missing[:3]))
+            log("%s (nodes %s) is missing %d acked messages, e.g. %s" % (c.name, c.nodes, len(missing), missing[:3]))
+            if c is clients[0]:
+                for m in missing[:3]:
+                    owner = next((x for x in everyone if acked[m] in x.acks), None)
+                    got = [x.name + "@" + (x.node or "?") for x in everyone if m in x.seen]
+                    log("  %s acked to %s (node %s); received by %s" % (m, acked[m], owner.node if owner else "?", got))
     duplicates = sum(c.duplicates for c in everyone)
     disorder = sum(c.out_of_order for c in everyone)
     deliveries = sum(len(c.received) for c in clients)
