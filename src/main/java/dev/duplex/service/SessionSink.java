@@ -15,6 +15,18 @@ public final class SessionSink implements FrameSink {
 
     private static final byte[] PING_PAYLOAD = "duplex".getBytes(StandardCharsets.US_ASCII);
 
+    /**
+     * The context class loader sends run under. Tyrus in Payara 6 re-arms its idle timer on every
+     * send by scheduling a task on the container's managed scheduler, and Payara's context capture
+     * for that task runs {@code ServiceLoader.load(ThreadContextProvider.class, tccl)}: with the web
+     * application's loader that searches every jar of the runtime, about 60 % of fan-out CPU in a
+     * profile (bench/ANALYSIS.md). Under a loader that sees only the JDK the search costs next to
+     * nothing, and the timer task does nothing (idle timeouts are off; {@link Heartbeat} judges
+     * liveness). Elsewhere it costs two field writes per frame.
+     */
+    private static final ClassLoader SEND_LOADER = new ClassLoader(null) {
+    };
+
     private final Session session;
 
     public SessionSink(Session session) {
@@ -23,11 +35,16 @@ public final class SessionSink implements FrameSink {
 
     @Override
     public void sendText(String text, SendHandler done) {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(SEND_LOADER);
         try {
             session.getAsyncRemote().sendText(text, done);
         } catch (RuntimeException e) {
             // Some containers throw instead of reporting through the handler once the peer is gone.
             done.onResult(new SendResult(e));
+        } finally {
+            thread.setContextClassLoader(previous);
         }
     }
 
@@ -37,12 +54,19 @@ public final class SessionSink implements FrameSink {
      */
     @Override
     public void sendPing(SendHandler done) {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(SEND_LOADER);
+        SendResult result;
         try {
             session.getAsyncRemote().sendPing(ByteBuffer.wrap(PING_PAYLOAD));
-            done.onResult(new SendResult());
+            result = new SendResult();
         } catch (IOException | RuntimeException e) {
-            done.onResult(new SendResult(e));
+            result = new SendResult(e);
+        } finally {
+            thread.setContextClassLoader(previous);
         }
+        done.onResult(result);
     }
 
     @Override
