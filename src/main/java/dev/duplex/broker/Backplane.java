@@ -14,6 +14,10 @@ import java.util.function.Consumer;
  * messages after its {@code since} up to the position as replay, and everything after the
  * position live. See docs/SCALING.md.
  *
+ * <p>A node that fell behind a room by more than the room keeps (its subscription was down while
+ * the log was trimmed past its position) cannot deliver what was trimmed: it reports that once to
+ * {@link #onGap} and continues with the oldest kept message, still in order and exactly once.
+ *
  * <p>Every method that talks to the backplane throws {@link BackplaneUnavailableException} when
  * it is unreachable.
  */
@@ -51,6 +55,12 @@ public interface Backplane extends AutoCloseable {
     /** Called with members that vanished because their node stopped refreshing them (it crashed). */
     void onExpired(ExpiryListener listener);
 
+    /**
+     * Called on the delivery path, under the room's delivery lock and in order with the room's
+     * messages, when this node skips trimmed messages it never delivered (see {@link GapListener}).
+     */
+    void onGap(GapListener listener);
+
     /** A {@code superchat} session of {@code name} opened on this node. */
     void online(String name);
 
@@ -79,6 +89,17 @@ public interface Backplane extends AutoCloseable {
     @FunctionalInterface
     interface ExpiryListener {
         void expired(String room, String name, List<String> members);
+    }
+
+    /**
+     * This node fell behind a room's log by more than the room keeps: the messages after
+     * {@code after} (null: from the start of the log) up to and including {@code lastTrimmed} were
+     * trimmed before it delivered them. Nothing of the room was delivered here after {@code after}
+     * yet; everything delivered after this call is newer than {@code lastTrimmed}, in order.
+     */
+    @FunctionalInterface
+    interface GapListener {
+        void gap(String room, String after, String lastTrimmed);
     }
 
     /** Connects to Redis at {@code url} ({@code redis://host:port}); Lettuce is loaded only here. */

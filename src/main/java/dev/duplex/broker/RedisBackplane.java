@@ -45,7 +45,8 @@ import java.util.function.Function;
  * entry before it, on the channel {@code duplex:bus}, so the channel carries every room in stream
  * order. Each node subscribes once, delivers the rooms it follows in stream order and remembers
  * its position per room; when a message's predecessor is not its position (the subscription
- * dropped, Redis restarted) it reads the missing entries from the stream first. Presence and
+ * dropped, Redis restarted) it reads the missing entries from the stream first; entries trimmed
+ * before it could read them are reported to the {@link GapListener} and skipped. Presence and
  * online users are sorted sets scored by expiry, refreshed by every node, so a crashed node's
  * members disappear by themselves.
  */
@@ -74,6 +75,15 @@ public final class RedisBackplane implements Backplane {
             local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'f', ARGV[2], 'x', ARGV[3], 't', ARGV[4])
             redis.call('PUBLISH', ARGV[6], 'M\\n' .. ARGV[5] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
             return id
+            """;
+    /**
+     * KEYS[1] stream, KEYS[2] the id of the last entry trimmed away; ARGV from, to, count. Returns
+     * {last trimmed id or '', entries}: read together, so a gap is never missed nor invented by a
+     * trim between the two reads.
+     */
+    private static final String READ = """
+            local dropped = redis.call('GET', KEYS[2]) or ''
+            return {dropped, redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', ARGV[3])}
             """;
     /** KEYS[1] presence; ARGV node, name, now, expiry, ttl. Returns {1 if name is new, live entries...}. */
     private static final String ENTER = """
@@ -149,6 +159,7 @@ public final class RedisBackplane implements Backplane {
     private final Map<String, AtomicInteger> online = new ConcurrentHashMap<>();
     private volatile Broker.Subscriber subscriber;
     private volatile ExpiryListener expiryListener;
+    private volatile GapListener gapListener;
     private final RedisBroker broker = new RedisBroker();
     private final RedisMessageStore store = new RedisMessageStore();
 
@@ -380,10 +391,41 @@ public final class RedisBackplane implements Backplane {
         }
     }
 
+    /** The room's last entry, or the last one trimmed if none is kept, or 0-0. */
     private String lastStreamId(String room) {
         List<StreamMessage<String, String>> last = call(c -> c.xrevrange(logKey(room), Range.unbounded(),
                 Limit.create(0, 1)));
-        return last.isEmpty() ? StreamIds.ZERO : last.get(0).getId();
+        if (!last.isEmpty()) {
+            return last.get(0).getId();
+        }
+        return lastTrimmed(room);
+    }
+
+    /** Entries of a room's log and the id of the last entry trimmed from it, read atomically. */
+    private record Slice(String lastTrimmed, List<Object> entries) {
+    }
+
+    /** The log's entries from {@code from} to {@code to} (XRANGE bounds), at most {@code count}. */
+    @SuppressWarnings("unchecked")
+    private Slice read(String room, String from, String to, int count) {
+        List<Object> result = call(c -> c.eval(READ, ScriptOutputType.MULTI,
+                new String[] {logKey(room), droppedKey(room)}, from, to, Integer.toString(count)));
+        String dropped = (String) result.get(0);
+        return new Slice(dropped == null || dropped.isEmpty() ? StreamIds.ZERO : dropped,
+                (List<Object>) result.get(1));
+    }
+
+    /** One entry of a {@link Slice}: {id, [field, value, ...]}. */
+    @SuppressWarnings("unchecked")
+    private static ChatMessage toMessage(String room, Object entry) {
+        List<Object> pair = (List<Object>) entry;
+        List<Object> fields = (List<Object>) pair.get(1);
+        Map<String, String> body = new java.util.HashMap<>();
+        for (int i = 0; i + 1 < fields.size(); i += 2) {
+            body.put((String) fields.get(i), (String) fields.get(i + 1));
+        }
+        return new ChatMessage(StreamIds.toMessageId((String) pair.get(0)), room, body.get("f"), body.get("x"),
+                Instant.ofEpochMilli(Long.parseLong(body.get("t"))));
     }
 
     /** A message from the bus, on the delivery thread. */
@@ -423,20 +465,43 @@ public final class RedisBackplane implements Backplane {
         }
     }
 
-    /** Delivers every entry after the feed's position. Caller holds the feed. */
+    /**
+     * Delivers every entry after the feed's position. When entries after the position were trimmed
+     * before this node read them, reports the gap first and continues with the oldest kept entry.
+     * Each batch and its gap check are one atomic read, so the position only moves forward, over
+     * contiguous entries or over a reported gap. Caller holds the feed.
+     */
     private void fill(Feed feed) {
         while (true) {
-            String from = StreamIds.next(feed.position);
-            List<StreamMessage<String, String>> entries = call(c -> c.xrange(logKey(feed.room),
-                    Range.from(Range.Boundary.including(from), Range.Boundary.unbounded()),
-                    Limit.create(0, FILL_BATCH)));
-            for (StreamMessage<String, String> entry : entries) {
-                deliver(feed, entry.getId(), toMessage(feed.room, entry));
+            Slice slice = read(feed.room, StreamIds.next(feed.position), "+", FILL_BATCH);
+            if (StreamIds.compare(slice.lastTrimmed(), feed.position) > 0) {
+                skip(feed, slice.lastTrimmed());
             }
-            if (entries.size() < FILL_BATCH) {
+            for (Object entry : slice.entries()) {
+                ChatMessage message = toMessage(feed.room, entry);
+                deliver(feed, (String) ((List<?>) entry).get(0), message);
+            }
+            if (slice.entries().size() < FILL_BATCH) {
                 return;
             }
         }
+    }
+
+    /** Moves the position over entries trimmed before they were delivered here, and says so. */
+    private void skip(Feed feed, String lastTrimmed) {
+        String after = feed.position;
+        LOG.log(System.Logger.Level.WARNING, "node {0}: room {1}: entries after {2} up to {3} were trimmed before "
+                + "this node delivered them (history-gap)", nodeId, feed.room, after, lastTrimmed);
+        GapListener listener = gapListener;
+        if (listener != null) {
+            try {
+                listener.gap(feed.room, StreamIds.ZERO.equals(after) ? null : StreamIds.toMessageId(after),
+                        StreamIds.toMessageId(lastTrimmed));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "node " + nodeId + ": gap listener failed", e);
+            }
+        }
+        advance(feed, lastTrimmed);
     }
 
     private void deliver(Feed feed, String streamId, ChatMessage message) {
@@ -444,6 +509,11 @@ public final class RedisBackplane implements Backplane {
         if (target != null) {
             target.deliver(Topic.room(feed.room), FrameCodec.encode(message));
         }
+        advance(feed, streamId);
+    }
+
+    /** Sets the position and runs what waited for it (acks). */
+    private static void advance(Feed feed, String streamId) {
         feed.position = streamId;
         while (!feed.pending.isEmpty() && StreamIds.compare(feed.pending.firstKey(), streamId) <= 0) {
             feed.pending.pollFirstEntry().getValue().forEach(Runnable::run);
@@ -468,6 +538,27 @@ public final class RedisBackplane implements Backplane {
         Map<String, String> body = entry.getBody();
         return new ChatMessage(StreamIds.toMessageId(entry.getId()), room, body.get("f"), body.get("x"),
                 Instant.ofEpochMilli(Long.parseLong(body.get("t"))));
+    }
+
+    /** Tests: stops listening to the bus, as a dropped subscription does, until {@link #resubscribeBus}. */
+    void unsubscribeBus() {
+        pubsub.sync().unsubscribe(BUS);
+    }
+
+    /** Tests: listens to the bus again; like a reconnect, this catches every followed room up. */
+    void resubscribeBus() {
+        pubsub.sync().subscribe(BUS);
+    }
+
+    /** Tests: keeps the delivery thread busy until {@code release} opens. */
+    void holdDelivery(java.util.concurrent.CountDownLatch release) {
+        submit(() -> {
+            try {
+                release.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
     }
 
     // ---------------------------------------------------------------- presence and users
@@ -505,6 +596,11 @@ public final class RedisBackplane implements Backplane {
     @Override
     public void onExpired(ExpiryListener listener) {
         this.expiryListener = listener;
+    }
+
+    @Override
+    public void onGap(GapListener listener) {
+        this.gapListener = listener;
     }
 
     @Override
@@ -562,6 +658,11 @@ public final class RedisBackplane implements Backplane {
                 markOnline(name, now);
             }
         });
+    }
+
+    private String lastTrimmed(String room) {
+        String dropped = call(c -> c.get(droppedKey(room)));
+        return dropped == null ? StreamIds.ZERO : dropped;
     }
 
     /** Removes members whose node stopped refreshing them and has them announced. */
@@ -698,21 +799,17 @@ public final class RedisBackplane implements Backplane {
         @Override
         public Replay after(String room, String sinceId, String upToId) {
             String since = StreamIds.toStreamId(sinceId);
-            String stored = call(c -> c.get(droppedKey(room)));
-            String maxDeleted = stored == null ? StreamIds.ZERO : stored;
+            String upTo = upToId == null ? null : StreamIds.toStreamId(upToId);
+            // upToId null: nothing delivered here yet, so nothing to replay; just the gap check.
+            Slice slice = upToId == null
+                    ? new Slice(lastTrimmed(room), List.of())
+                    : read(room, since == null ? "-" : StreamIds.next(since), upTo == null ? "+" : upTo, keptPerRoom);
+            String maxDeleted = slice.lastTrimmed();
             boolean gap = !StreamIds.ZERO.equals(maxDeleted) && (since != null
                     ? StreamIds.compare(maxDeleted, since) > 0
                     : StreamIds.toMessageId(maxDeleted).compareTo(sinceId) > 0);
-            if (upToId == null) {
-                return new Replay(List.of(), gap);
-            }
-            String upTo = StreamIds.toStreamId(upToId);
-            Range<String> range = Range.from(
-                    since == null ? Range.Boundary.unbounded() : Range.Boundary.including(StreamIds.next(since)),
-                    upTo == null ? Range.Boundary.unbounded() : Range.Boundary.including(upTo));
             List<ChatMessage> messages = new ArrayList<>();
-            for (StreamMessage<String, String> entry : call(c -> c.xrange(logKey(room), range,
-                    Limit.create(0, keptPerRoom)))) {
+            for (Object entry : slice.entries()) {
                 ChatMessage message = toMessage(room, entry);
                 if (since != null || message.id().compareTo(sinceId) > 0) {
                     messages.add(message);

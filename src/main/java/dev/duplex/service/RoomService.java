@@ -59,6 +59,26 @@ public final class RoomService {
             // A crashed node's members expire; whichever node notices tells the room.
             cluster.onExpired((room, name, members) -> publishQuietly(Topic.room(room).onlySuperchat(),
                     new ServerFrame.Presence(room, "leave", name, members)));
+            cluster.onGap(this::fellBehind);
+        }
+    }
+
+    /**
+     * This clustered node skipped messages of a room that were trimmed before it delivered them
+     * (it fell behind by more than the room keeps). Its {@code superchat} sessions there get
+     * {@code history-gap}, as on a resume with a too old {@code since}, before the oldest kept
+     * message that follows; {@code chat} sessions have no such frame and just carry on. Runs on the
+     * delivery path, in order with the room's messages.
+     */
+    private void fellBehind(String roomName, String after, String lastTrimmed) {
+        OutboundFrame frame = OutboundFrame.of(FrameCodec.encode(new ServerFrame.Error(ErrorCode.HISTORY_GAP.wire(),
+                "this server fell behind the room: messages " + (after == null ? "" : "after " + after + " ")
+                        + "up to " + lastTrimmed + " are no longer kept; continuing with the oldest kept",
+                null, roomName)));
+        for (ChatConnection connection : sessionsIn(roomName)) {
+            if (connection.superchat()) {
+                connection.send(frame);
+            }
         }
     }
 

@@ -167,6 +167,70 @@ class RedisBackplaneTest {
     }
 
     @Test
+    void aNodeThatFellBehindTheKeptHistoryReportsTheGapThenContinuesInOrder() throws Exception {
+        Backplane a = node(5);
+        RedisBackplane b = (RedisBackplane) node(5);
+        String room = room();
+        List<String> atB = new CopyOnWriteArrayList<>();
+        b.broker().subscribe((topic, frame) -> atB.add(text(frame)));
+        b.onGap((r, after, lastTrimmed) -> atB.add("GAP " + r + " " + after + " " + lastTrimmed));
+        b.follow(room, null, p -> assertNull(p));
+        List<ChatMessage> posted = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            posted.add(a.store().append(room, "a", "m" + i, Instant.now()));
+        }
+        await(() -> atB.size() == 2, "m0 and m1 on node b");
+        // b's subscription drops (and its delivery thread is busy) while 12 more are posted: 5 are kept.
+        CountDownLatch release = new CountDownLatch(1);
+        b.holdDelivery(release);
+        b.unsubscribeBus();
+        for (int i = 2; i < 14; i++) {
+            posted.add(a.store().append(room, "a", "m" + i, Instant.now()));
+        }
+        b.afterDelivered(room, posted.get(4).id(), () -> atB.add("ACK m4"));
+        b.afterDelivered(room, posted.get(13).id(), () -> atB.add("ACK m13"));
+        b.resubscribeBus();
+        release.countDown();
+        await(() -> atB.contains("ACK m13"), "node b to catch up");
+        posted.add(a.store().append(room, "a", "m14", Instant.now()));
+        await(() -> atB.contains("m14"), "live delivery after the gap");
+        Thread.sleep(300);
+        assertEquals(List.of("m0", "m1",
+                "GAP " + room + " " + posted.get(1).id() + " " + posted.get(8).id(),
+                "ACK m4", "m9", "m10", "m11", "m12", "m13", "ACK m13", "m14"), atB,
+                "the gap once, then the oldest kept in order, each once");
+    }
+
+    @Test
+    void aNodeThatNeverDeliveredARoomReportsAGapFromItsStart() throws Exception {
+        Backplane a = node(3);
+        RedisBackplane b = (RedisBackplane) node(3);
+        String room = room();
+        List<String> atB = new CopyOnWriteArrayList<>();
+        b.broker().subscribe((topic, frame) -> atB.add(text(frame)));
+        b.onGap((r, after, lastTrimmed) -> atB.add("GAP " + after + " " + lastTrimmed));
+        b.follow(room, null, p -> assertNull(p));
+        CountDownLatch release = new CountDownLatch(1);
+        b.holdDelivery(release);
+        b.unsubscribeBus();
+        List<ChatMessage> posted = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            posted.add(a.store().append(room, "a", "m" + i, Instant.now()));
+        }
+        b.resubscribeBus();
+        release.countDown();
+        await(() -> atB.size() == 4, "the gap and the 3 kept");
+        Thread.sleep(300);
+        assertEquals(List.of("GAP null " + posted.get(1).id(), "m2", "m3", "m4"), atB);
+    }
+
+    /** The text of an encoded message frame. */
+    private static String text(String frame) {
+        int start = frame.indexOf("\"text\":\"") + 8;
+        return frame.substring(start, frame.indexOf('"', start));
+    }
+
+    @Test
     void presenceIsSharedAndAnnouncedOnceAcrossNodes() {
         Backplane a = node(10);
         Backplane b = node(10);
