@@ -4,13 +4,11 @@ import dev.duplex.message.ClientFrame;
 import dev.duplex.message.ServerFrame;
 import dev.duplex.protocol.ErrorCode;
 import jakarta.json.Json;
-import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
-import jakarta.json.bind.JsonbException;
 import jakarta.json.bind.annotation.JsonbSubtype;
 import jakarta.json.bind.annotation.JsonbTypeInfo;
 import jakarta.json.stream.JsonParser;
@@ -76,9 +74,14 @@ public final class FrameCodec {
         if (wrongField != null) {
             return rejected(ErrorCode.BAD_FRAME, wrongField);
         }
+        String nonUnicode = firstNonUnicodeString(object);
+        if (nonUnicode != null) {
+            return rejected(ErrorCode.BAD_FRAME, nonUnicode);
+        }
         try {
             return JSONB.fromJson(text, ClientFrame.class);
-        } catch (JsonbException e) {
+        } catch (RuntimeException e) {
+            // JsonbException for shapes it cannot bind, NumberFormatException for numbers it cannot.
             return rejected(ErrorCode.BAD_FRAME, "frame \"" + typeName + "\" could not be read");
         }
     }
@@ -102,8 +105,12 @@ public final class FrameCodec {
             }
         } catch (JsonParsingException e) {
             throw new Invalid(rejected(ErrorCode.BAD_JSON, "not valid JSON: " + shorten(e.getMessage())));
-        } catch (JsonException e) {
-            throw new Invalid(rejected(ErrorCode.BAD_JSON, "not valid JSON"));
+        } catch (NumberFormatException | UnsupportedOperationException e) {
+            // Valid JSON syntax, but a number no reader holds (1e9999999999, thousands of digits).
+            throw new Invalid(rejected(ErrorCode.BAD_FRAME, "a number is too large to read"));
+        } catch (RuntimeException e) {
+            // Parsson reports nesting past its depth limit this way.
+            throw new Invalid(rejected(ErrorCode.BAD_JSON, "not valid JSON: nested too deeply"));
         }
         if (value.getValueType() != JsonValue.ValueType.OBJECT) {
             throw new Invalid(rejected(ErrorCode.BAD_FRAME, "a frame must be a JSON object"));
@@ -141,6 +148,36 @@ public final class FrameCodec {
         return null;
     }
 
+    /**
+     * JSON may escape half a surrogate pair ({@code "\\ud800"}), which is no Unicode text: it can be
+     * neither stored nor sent as UTF-8. Returns why the frame is refused, or null.
+     */
+    private static String firstNonUnicodeString(JsonObject object) {
+        for (var entry : object.entrySet()) {
+            if (!isUnicode(entry.getKey())) {
+                return "a field name is not valid Unicode (unpaired surrogate)";
+            }
+            JsonValue value = entry.getValue();
+            if (value.getValueType() == JsonValue.ValueType.STRING && !isUnicode(((JsonString) value).getString())) {
+                return "field \"" + shorten(entry.getKey()) + "\" is not valid Unicode (unpaired surrogate)";
+            }
+        }
+        return null;
+    }
+
+    /** True when every surrogate in {@code text} is half of a pair. */
+    public static boolean isUnicode(String text) {
+        for (int i = 0, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean isInt(JsonValue value) {
         if (value.getValueType() != JsonValue.ValueType.NUMBER) {
             return false;
@@ -148,8 +185,8 @@ public final class FrameCodec {
         try {
             ((jakarta.json.JsonNumber) value).bigDecimalValue().intValueExact();
             return true;
-        } catch (ArithmeticException e) {
-            return false; // fractional, or beyond int
+        } catch (ArithmeticException | NumberFormatException e) {
+            return false; // fractional, beyond int, or an exponent no BigDecimal holds
         }
     }
 
@@ -161,7 +198,11 @@ public final class FrameCodec {
         if (text == null) {
             return "";
         }
-        return text.length() <= 80 ? text : text.substring(0, 80) + "…";
+        if (text.codePointCount(0, text.length()) <= 80) {
+            return text;
+        }
+        // Cut between code points: half a surrogate pair in an error message would be unsendable.
+        return text.substring(0, text.offsetByCodePoints(0, 80)) + "…";
     }
 
     private static Map<String, Class<? extends ClientFrame>> readClientTypes() {

@@ -78,12 +78,13 @@ public final class Duplex implements AutoCloseable {
         DirectService directs = new DirectService(registry, broker, ids, clock, rules, backplane);
         SubProtocols protocols = new SubProtocols(List.of(
                 new SuperchatProtocol(rooms, directs), new ChatProtocol(rooms)));
-        this.sessions = new SessionManager(config, registry, rooms, protocols, limits(config));
+        this.ownScheduler = scheduler == null ? newHeartbeatThread() : null;
+        ScheduledExecutorService background = scheduler == null ? ownScheduler : scheduler;
+        this.sessions = new SessionManager(config, registry, rooms, protocols, limits(config), background);
         this.notices = new NoticeService(broker, ids, clock, rules);
         this.originPolicy = new OriginPolicy(config.allowedOrigins());
-        this.ownScheduler = scheduler == null ? newHeartbeatThread() : null;
         Heartbeat sweep = sessions.heartbeat();
-        this.heartbeat = (scheduler == null ? ownScheduler : scheduler).scheduleWithFixedDelay(
+        this.heartbeat = background.scheduleWithFixedDelay(
                 sweep, sweep.intervalNanos(), sweep.intervalNanos(), TimeUnit.NANOSECONDS);
     }
 

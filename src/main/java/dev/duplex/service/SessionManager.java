@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.security.Principal;
 import java.util.ArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -33,15 +35,20 @@ public final class SessionManager {
     private final SubProtocols protocols;
     private final ServerFrame.Limits limits;
     private final AddressLimiter addresses;
+    private final Executor departures;
     private final AtomicLong unexpectedErrors = new AtomicLong();
 
+    /**
+     * @param departures runs room departures of closed sessions (see {@link #closed})
+     */
     public SessionManager(DuplexConfig config, ConnectionRegistry registry, RoomService rooms,
-                          SubProtocols protocols, ServerFrame.Limits limits) {
+                          SubProtocols protocols, ServerFrame.Limits limits, Executor departures) {
         this.config = config;
         this.registry = registry;
         this.rooms = rooms;
         this.protocols = protocols;
         this.limits = limits;
+        this.departures = departures;
         this.addresses = new AddressLimiter(config.maxConnectionsPerAddress());
     }
 
@@ -145,11 +152,27 @@ public final class SessionManager {
     /** Forgets a session the container reported closed. */
     public void closed(Session session) {
         ChatConnection connection = (ChatConnection) session.getUserProperties().remove(CONNECTION);
-        if (connection != null) {
-            rooms.leaveAll(connection);
-            registry.remove(connection);
-            addresses.release(connection.remoteAddress());
-            connection.released();
+        if (connection == null) {
+            return;
+        }
+        connection.released();
+        registry.remove(connection);
+        addresses.release(connection.remoteAddress());
+        // A container may report the close on the thread whose write just failed — a thread that
+        // may hold another room's lock while it broadcasts (Payara does). Leaving rooms takes room
+        // locks, so it runs elsewhere; taking them here could deadlock two such threads.
+        Runnable leave = () -> {
+            try {
+                rooms.leaveAll(connection);
+            } catch (RuntimeException e) {
+                unexpectedErrors.incrementAndGet();
+                LOG.log(System.Logger.Level.WARNING, "leaving the rooms of " + connection + " failed", e);
+            }
+        };
+        try {
+            departures.execute(leave);
+        } catch (RejectedExecutionException shuttingDown) {
+            leave.run();
         }
     }
 

@@ -40,8 +40,12 @@ public final class SessionSink implements FrameSink {
         thread.setContextClassLoader(SEND_LOADER);
         try {
             session.getAsyncRemote().sendText(text, done);
-        } catch (RuntimeException e) {
-            // Some containers throw instead of reporting through the handler once the peer is gone.
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            // Some containers throw instead of reporting through the handler once the peer is gone,
+            // and Tyrus throws an Error for text it cannot encode. Either way this send is over; a
+            // send that never reports would stall the session's queue.
             done.onResult(new SendResult(e));
         } finally {
             thread.setContextClassLoader(previous);
@@ -61,7 +65,9 @@ public final class SessionSink implements FrameSink {
         try {
             session.getAsyncRemote().sendPing(ByteBuffer.wrap(PING_PAYLOAD));
             result = new SendResult();
-        } catch (IOException | RuntimeException e) {
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (IOException | RuntimeException | Error e) {
             result = new SendResult(e);
         } finally {
             thread.setContextClassLoader(previous);

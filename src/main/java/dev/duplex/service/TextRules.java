@@ -17,6 +17,10 @@ public final class TextRules {
         if (text == null || text.isBlank()) {
             return Optional.of(new Violation(ErrorCode.BLANK_TEXT, "text must not be missing or blank"));
         }
+        if (!dev.duplex.codec.FrameCodec.isUnicode(text)) {
+            // Half a surrogate pair cannot be stored or sent as UTF-8 (notices reach here undecoded).
+            return Optional.of(new Violation(ErrorCode.BAD_FRAME, "text is not valid Unicode (unpaired surrogate)"));
+        }
         // Counting code points means an emoji counts once, as a reader would count it.
         if (text.length() > maxLength && text.codePointCount(0, text.length()) > maxLength) {
             return Optional.of(new Violation(ErrorCode.TOO_LONG,

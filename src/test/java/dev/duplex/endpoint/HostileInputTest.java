@@ -199,9 +199,11 @@ class HostileInputTest {
     // 10 000 nested arrays or objects fit in 64 KiB; up to the JSON parser's depth limit they get an error frame.
     @Test
     void deeplyNestedJsonGetsAnErrorFrame() throws Exception {
-        // Depth 1000 and more hits open defect D3 (docs/RELIABILITY.md): left out until fixed.
         int depth = 999;
         List<String> frames = List.of(
+                "[".repeat(1000) + "]".repeat(1000),
+                "[".repeat(10_000) + "]".repeat(10_000),
+                "{\"type\":\"ping\",\"x\":" + "{\"a\":".repeat(10_000) + "1" + "}".repeat(10_001),
                 "[".repeat(depth) + "]".repeat(depth),
                 "{\"a\":".repeat(depth) + "1" + "}".repeat(depth),
                 "{\"type\":\"message\",\"text\":" + "[".repeat(depth - 1) + "]".repeat(depth - 1) + "}",
@@ -223,9 +225,7 @@ class HostileInputTest {
     // Huge numbers in limit, text and room: wrong type or out of range, bad-frame; the session stays.
     @Test
     void hugeNumbersInEveryNumericAndTextFieldGetBadFrame() throws Exception {
-        // Exponents beyond an int (1e9999999999) and numbers over 1100 characters hit open defect D2
-        // (docs/RELIABILITY.md): left out until fixed.
-        List<String> numbers = List.of("1e999999999", "-1e999999999", "1e-999999999", "123456789012345678901234567890",
+        List<String> numbers = List.of("1e9999999999", "-1e9999999999", "9".repeat(1200),"1e999999999", "-1e999999999", "1e-999999999", "123456789012345678901234567890",
                 "-123456789012345678901234567890", "2147483648", "-2147483649", "1.5", "0.1e1", "9".repeat(1000));
         for (String protocol : List.of("chat", "superchat")) {
             try (Hostile hostile = new Hostile(protocol)) {
@@ -341,7 +341,14 @@ class HostileInputTest {
                 assertEquals(List.of("bad-json"), hostile.sendText("{\"type\":\"message\",\"text\":\"a\nb\"}").errorCodes());
                 // A BOM before the JSON is not JSON either.
                 assertEquals(List.of("bad-json"), hostile.sendText("\ufeff" + PING).errorCodes());
-                // Unpaired surrogates escaped in JSON ("\ud800") hit open defect D1: left out until fixed.
+                // Unpaired surrogates escaped in JSON are no Unicode: refused, never stored or relayed.
+                assertEquals(List.of("bad-frame"), hostile.sendText("{\"type\":\"message\",\"text\":\"x\\ud800y\"}").errorCodes());
+                assertEquals(List.of("bad-frame"), hostile.sendText("{\"type\":\"message\",\"text\":\"\\udfff\"}").errorCodes());
+                assertEquals(List.of("bad-frame"),
+                        hostile.sendText("{\"type\":\"message\",\"text\":\"hi\",\"ref\":\"\\ud83d\"}").errorCodes());
+                // An unknown type quoted in the error is cut between code points, never inside a pair.
+                assertEquals(List.of("unknown-type"),
+                        hostile.sendText("{\"type\":\"" + "\uD83D\uDE00".repeat(50) + "\"}").errorCodes());
             }
         }
         for (String text : texts) {
@@ -528,10 +535,6 @@ class HostileInputTest {
                 }
                 int which = random.nextInt(2);
                 String text = utf8(frame);
-                if (text != null && hitsOpenDefect(text)) {
-                    outcomes.merge("skipped: open defect", 1, Integer::sum);
-                    continue;
-                }
                 Hostile hostile = hostiles[which];
                 String label = "seed=" + SEED + " case=" + n + " " + hostile.protocol + " frame="
                         + (text == null ? "hex " + hex(frame) : FrameCodecFuzzTest.escape(text));
@@ -563,23 +566,6 @@ class HostileInputTest {
                 + " outcomes=" + outcomes);
         assertTrue(outcomes.getOrDefault("closed 1007", 0) > 0 && outcomes.getOrDefault("pong", 0) > 0, outcomes.toString());
         assertBystandersUnaffected();
-    }
-
-    /** Open defects (docs/RELIABILITY.md): D2/D3 as in the codec fuzz, D1 escaped unpaired surrogates. */
-    private static boolean hitsOpenDefect(String text) {
-        if (FrameCodecFuzzTest.hitsOpenDefect(text)) {
-            return true;
-        }
-        if (Pattern.compile("\\\\u[dD][89a-fA-F]").matcher(text).find()) {
-            return true; // a \\uD800-\\uDFFF escape may decode to an unpaired surrogate (D1)
-        }
-        Matcher type = Pattern.compile("\"type\"\\s*:\\s*\"([^\"]*)\"").matcher(text);
-        while (type.find()) {
-            if (type.group(1).length() > 80 && type.group(1).codePoints().anyMatch(c -> c > 0xFFFF)) {
-                return true; // an unknown type cut at 80 UTF-16 units can split a surrogate pair (D1)
-            }
-        }
-        return false;
     }
 
     // ---------------------------------------------------------------- bystanders

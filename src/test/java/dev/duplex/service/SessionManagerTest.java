@@ -45,6 +45,38 @@ class SessionManagerTest {
         assertTrue(sent.get(0).contains("\"name\":\"dave\""), sent.get(0));
     }
 
+    // A failed write may report the close on a thread holding another room's lock (Payara); the
+    // departure must not take room locks on that thread, or two such threads deadlock.
+    @Test
+    void aClosedSessionLeavesItsRoomsOffTheClosingThread() throws Exception {
+        java.util.concurrent.ScheduledThreadPoolExecutor background = new java.util.concurrent.ScheduledThreadPoolExecutor(1);
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        Duplex deferred = new Duplex(DuplexConfig.of(Map.of()), java.time.Clock.systemUTC(), background);
+        try {
+            Session alice = FakeSessions.open("s1", "superchat", "name=alice&room=one", null, null);
+            deferred.sessions().open(alice);
+            deferred.sessions().receive(alice, new dev.duplex.message.ClientFrame.Join("two", null));
+            background.execute(() -> {
+                try {
+                    hold.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            deferred.sessions().closed(alice);
+            assertEquals(List.of("alice"), deferred.rooms().members("one"), "still queued behind the held task");
+            assertEquals(List.of(), List.copyOf(deferred.connections().all()), "but no longer a connection");
+            hold.countDown();
+            background.submit(() -> { }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(List.of(), deferred.rooms().members("one"));
+            assertEquals(List.of(), deferred.rooms().members("two"));
+        } finally {
+            hold.countDown();
+            deferred.close();
+            background.shutdownNow();
+        }
+    }
+
     @Test
     void theRemoteAddressCapClosesTheExtraSessionWith4009() {
         Duplex capped = new Duplex(DuplexConfig.of(Map.of("max.connections.per.address", "1")));
