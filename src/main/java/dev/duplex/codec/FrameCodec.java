@@ -1,5 +1,6 @@
 package dev.duplex.codec;
 
+import dev.duplex.config.DuplexConfig;
 import dev.duplex.message.ClientFrame;
 import dev.duplex.message.ServerFrame;
 import dev.duplex.protocol.ErrorCode;
@@ -53,8 +54,18 @@ public final class FrameCodec {
         return CLIENT_TYPES.keySet();
     }
 
+    /**
+     * The code of the {@link ClientFrame.Rejected} for a frame over
+     * {@link DuplexConfig#MAX_FRAME_BYTES}: not sent as an error frame, the session is closed with
+     * 1009. Most containers enforce the limit themselves; some (Undertow, Open Liberty) do not.
+     */
+    public static final String FRAME_TOO_BIG = "frame-too-big";
+
     /** Decodes one text frame; never throws. */
     public static ClientFrame decode(String text) {
+        if (isOverFrameLimit(text)) {
+            return new ClientFrame.Rejected(FRAME_TOO_BIG, "frame larger than 64 KiB");
+        }
         JsonObject object;
         try {
             object = parseObject(text);
@@ -163,6 +174,31 @@ public final class FrameCodec {
             }
         }
         return null;
+    }
+
+    /** True when {@code text} takes more than {@link DuplexConfig#MAX_FRAME_BYTES} as UTF-8. */
+    static boolean isOverFrameLimit(String text) {
+        // A char is at most 3 UTF-8 bytes (a pair is 4 for 2 chars), so short texts need no count.
+        return text.length() > DuplexConfig.MAX_FRAME_BYTES / 3 && utf8Length(text) > DuplexConfig.MAX_FRAME_BYTES;
+    }
+
+    /** The UTF-8 size of {@code text}; unpaired surrogates count 3, as their replacement would. */
+    public static int utf8Length(String text) {
+        int bytes = 0;
+        for (int i = 0, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
     }
 
     /** True when every surrogate in {@code text} is half of a pair. */

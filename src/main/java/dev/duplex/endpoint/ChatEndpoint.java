@@ -42,7 +42,7 @@ public class ChatEndpoint {
 
     @OnMessage(maxMessageSize = DuplexConfig.MAX_FRAME_BYTES)
     public void onBinary(Session session, ByteBuffer data) {
-        sessions.receiveBinary(session);
+        sessions.receiveBinary(session, data.remaining());
     }
 
     @OnMessage

@@ -1,9 +1,11 @@
 package dev.duplex.protocol;
 
+import dev.duplex.codec.FrameCodec;
 import dev.duplex.message.ClientFrame;
 import dev.duplex.message.ServerFrame;
 import dev.duplex.service.ChatConnection;
 import dev.duplex.service.RoomService;
+import jakarta.websocket.CloseReason;
 
 /**
  * {@code chat}: the simple sub-protocol — post to your one room, receive its messages and
@@ -40,7 +42,11 @@ public final class ChatProtocol implements SubProtocolHandler {
             return true;
         }
         if (frame instanceof ClientFrame.Rejected rejected) {
-            connection.sendError(rejected.code(), rejected.message());
+            if (FrameCodec.FRAME_TOO_BIG.equals(rejected.code())) {
+                connection.close(new CloseReason(CloseReason.CloseCodes.TOO_BIG, rejected.message()));
+            } else {
+                connection.sendError(rejected.code(), rejected.message());
+            }
             return true;
         }
         return false;

@@ -10,24 +10,6 @@ public record OutboundFrame(String text, int bytes) {
     static final OutboundFrame PING = new OutboundFrame("", 0);
 
     public static OutboundFrame of(String text) {
-        return new OutboundFrame(text, utf8Length(text));
-    }
-
-    static int utf8Length(String text) {
-        int bytes = 0;
-        for (int i = 0, n = text.length(); i < n; i++) {
-            char c = text.charAt(i);
-            if (c < 0x80) {
-                bytes += 1;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else {
-                bytes += 3;
-            }
-        }
-        return bytes;
+        return new OutboundFrame(text, dev.duplex.codec.FrameCodec.utf8Length(text));
     }
 }

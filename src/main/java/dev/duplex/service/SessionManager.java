@@ -112,12 +112,18 @@ public final class SessionManager {
         }
     }
 
-    /** Binary frames are not part of the protocol; say so and keep the session. */
-    public void receiveBinary(Session session) {
+    /** Binary frames are not part of the protocol; say so and keep the session (unless over 64 KiB). */
+    public void receiveBinary(Session session, int size) {
         ChatConnection connection = admitted(session);
-        if (connection != null) {
-            connection.sendError(ErrorCode.BINARY_UNSUPPORTED, "binary frames are not supported; send JSON text");
+        if (connection == null) {
+            return;
         }
+        if (size > DuplexConfig.MAX_FRAME_BYTES) {
+            // Where the container did not enforce the limit itself (Undertow, Open Liberty).
+            connection.close(new CloseReason(CloseReason.CloseCodes.TOO_BIG, "frame larger than 64 KiB"));
+            return;
+        }
+        connection.sendError(ErrorCode.BINARY_UNSUPPORTED, "binary frames are not supported; send JSON text");
     }
 
     /** A pong (the answer to a heartbeat ping) proves the peer alive; it costs no rate. */

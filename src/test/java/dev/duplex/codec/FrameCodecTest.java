@@ -122,6 +122,19 @@ class FrameCodecTest {
         assertTrue(rejected.message().length() < 200, rejected.message());
     }
 
+    // PROTOCOL.md "Frames": over 64 KiB closes with 1009, even where the container lets it through.
+    @Test
+    void framesOver64KiBAreRejectedAsTooBigByUtf8Size() {
+        String exactly = "{\"type\":\"message\",\"text\":\"" + "x".repeat(65536 - 28) + "\"}";
+        assertEquals(65536, FrameCodec.utf8Length(exactly));
+        // Exactly 64 KiB is a frame (its text is then too long, which the service answers).
+        assertInstanceOf(ClientFrame.SendMessage.class, FrameCodec.decode(exactly));
+        assertEquals(FrameCodec.FRAME_TOO_BIG, ((ClientFrame.Rejected) FrameCodec.decode(exactly + " ")).code());
+        String threeByteChars = "\u4e2d".repeat(21846); // 65 538 bytes in 21 846 chars
+        assertEquals(FrameCodec.FRAME_TOO_BIG, ((ClientFrame.Rejected) FrameCodec.decode(threeByteChars)).code());
+        assertEquals(1 + 2 + 3 + 4, FrameCodec.utf8Length("a\u00e9\u4e2d\uD83D\uDE00"));
+    }
+
     @Test
     void decoderAdapterAcceptsEverythingAndNeverThrows() {
         ClientFrameDecoder decoder = new ClientFrameDecoder();

@@ -474,7 +474,9 @@ class HostileInputTest {
                 wire.assertPongAfter(PING); // the binary-unsupported error comes first, checked on the way
             }
             // Fragments each under 64 KiB adding up to more than 64 KiB: 1009, like one big frame.
-            for (int total : new int[] {70_000, 1_200_000}) {
+            // The total stays within two fragments: a client still writing after the server closed
+            // gets a TCP reset that may destroy the close frame before it is read (not the server's doing).
+            for (int total : new int[] {70_000, 80_000}) {
                 try (Wire wire = new Wire(protocol)) {
                     byte[] big = padded("x", total);
                     try {
