@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Duplex vs the study notes' Node `ws` chat server, side by side, on loopback.
 #
-#   bench/run.sh              every figure, 3 alternating rounds (about 20 minutes), writes
+#   bench/run.sh              every figure, 3 alternating rounds (about 30 minutes), writes
 #                             docs/BENCHMARKS.md and docs/img/bench-latency.svg
 #   bench/run.sh --smoke      one tiny round of everything (CI: keeps the bench working), writes
 #                             into the work directory only
