@@ -154,6 +154,12 @@ public final class Duplex implements AutoCloseable {
         heartbeat.cancel(false);
         if (ownScheduler != null) {
             ownScheduler.shutdownNow();
+            try {
+                // Servlet containers check for leftover threads right after undeploy (Tomcat warns).
+                ownScheduler.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         sessions.closeAll(new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
         try {
