@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Duplex soak client (JDK only): run by scripts/soak against a running server, never by mvn.
  *
  * <pre>java scripts/Soak.java --url ws://127.0.0.1:12080/ [--clients 1000] [--duration 120] [--seed 42]
- *     [--second-room-percent 0]</pre>
+ *     [--second-room-percent 33]</pre>
  *
  * Client kinds: well-behaved superchat (acked messages, random drops, resume with since, some in a
  * second room joined with since), well-behaved chat (random drops, no resume), slow readers (read
@@ -65,9 +65,8 @@ public final class Soak {
         int clients = Integer.parseInt(opts.getOrDefault("clients", "1000"));
         int duration = Integer.parseInt(opts.getOrDefault("duration", "120"));
         long seed = Long.parseLong(opts.getOrDefault("seed", "42"));
-        // Percent of superchat clients that also join a second room. 0 by default: multi-room
-        // sessions deadlock the server today (docs/RELIABILITY.md, open defect D4).
-        int secondRoomPercent = Integer.parseInt(opts.getOrDefault("second-room-percent", "0"));
+        // Percent of superchat clients that also join a second room (the set-up that found defect D4).
+        int secondRoomPercent = Integer.parseInt(opts.getOrDefault("second-room-percent", "33"));
         Random random = new Random(seed);
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
                 .executor(Executors.newFixedThreadPool(4)).build();
