@@ -223,7 +223,7 @@ public final class Soak {
         final Map<String, String> lastId = new HashMap<>();
         /** Rooms this connection has been told it joined. */
         final Set<String> joinedNow = new java.util.HashSet<>();
-        final StringBuilder partial = new StringBuilder();
+        final Map<WebSocket, StringBuilder> partials = new java.util.concurrent.ConcurrentHashMap<>();
         WebSocket socket;
         int seq;
         boolean connected;
@@ -370,10 +370,13 @@ public final class Soak {
 
         @Override
         public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            // One buffer per connection: a frame cut by a drop must not be glued to the next
+            // connection's frames (an earlier single buffer did that and garbled frames).
+            StringBuilder partial = partials.computeIfAbsent(ws, k -> new StringBuilder());
             partial.append(data);
             if (last) {
                 String text = partial.toString();
-                partial.setLength(0);
+                partials.remove(ws);
                 framesReceived.incrementAndGet();
                 try {
                     handle(ws, Json.parseObject(text));
