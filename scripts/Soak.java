@@ -257,12 +257,14 @@ public final class Soak {
                         }
                         synchronized (this) {
                             if (gen != generation) {
+                                // superseded while connecting; onOpen may already have made it current
+                                if (socket == ws) {
+                                    socket = null;
+                                    connected = false;
+                                }
                                 ws.abort();
                                 return;
                             }
-                            socket = ws;
-                            connected = true;
-                            joinedNow.clear();
                         }
                         opened.incrementAndGet();
                         peakOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
@@ -365,6 +367,14 @@ public final class Soak {
 
         @Override
         public void onOpen(WebSocket webSocket) {
+            // The connection becomes current here, before its first frame: welcome, joined and the
+            // since-replay can arrive before buildAsync's future completes, and frames of a socket
+            // that is not current are dropped as late frames of an old connection.
+            synchronized (this) {
+                socket = webSocket;
+                connected = true;
+                joinedNow.clear();
+            }
             webSocket.request(1);
         }
 
