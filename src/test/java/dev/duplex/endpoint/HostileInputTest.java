@@ -51,7 +51,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Hostile input against the endpoint, in-process on Tyrus (issue 4): invalid UTF-8, binary and
+ * Hostile input against the endpoint, in-process on Tyrus: invalid UTF-8, binary and
  * fragmented frames, odd opcodes, deep nesting, huge numbers, nulls and wrong types in every field,
  * Unicode edge cases, duplicate and huge keys, frames at the 64 KiB edge, and a few thousand seeded
  * mutations of valid frames.
