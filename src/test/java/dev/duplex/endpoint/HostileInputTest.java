@@ -17,22 +17,15 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.StringReader;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -43,8 +36,6 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.glassfish.tyrus.server.Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -583,7 +574,9 @@ class HostileInputTest {
         calm2.sendFrame("message", "text", marker + "b", "ref", marker);
         drainUntil(calm2, marker);
         drainUntil(calm2, marker + "b");
-        JsonObject ack = calm2.expect("ack");
+        // Presence of hostile clients leaving may come between a message and its ack: rooms are
+        // left off the closing thread, and the protocol orders only a sender's message before its ack.
+        JsonObject ack = calm2.expectIgnoring("ack", "presence", "typing");
         assertEquals(marker, ack.getString("ref"));
         drainUntil(calm, marker + "b");
     }
@@ -752,26 +745,12 @@ class HostileInputTest {
     record Violation(String name, WireAction action) {
     }
 
-    /** Writes frames byte by byte: FIN clear, RSV bits, unmasked, as no library client would. */
+    /** Frames no library client would send (FIN clear, RSV bits, unmasked), over {@link RawWebSocket}. */
     static final class Wire implements AutoCloseable {
-        private final Socket socket = new Socket();
-        private final DataInputStream in;
-        private final OutputStream out;
-        private final Random random = new Random(SEED);
+        private final RawWebSocket socket;
 
         Wire(String protocol) throws IOException {
-            socket.connect(new InetSocketAddress("127.0.0.1", base.getPort()), 10_000);
-            socket.setSoTimeout((int) ChatTestClient.TIMEOUT.toMillis());
-            byte[] key = new byte[16];
-            random.nextBytes(key);
-            out = socket.getOutputStream();
-            out.write(("GET /chat?name=h-wire&room=" + ROOM + " HTTP/1.1\r\nHost: 127.0.0.1:" + base.getPort()
-                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                    + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\n"
-                    + "Sec-WebSocket-Protocol: " + protocol + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            in = new DataInputStream(socket.getInputStream());
-            String head = readHead(in);
-            assertTrue(head.startsWith("HTTP/1.1 101"), head);
+            socket = RawWebSocket.connect(base.resolve("chat?name=h-wire&room=" + ROOM), protocol);
             assertEquals("welcome", nextText().getString("type"));
         }
 
@@ -780,44 +759,18 @@ class HostileInputTest {
         }
 
         void raw(int firstByte, byte[] payload, boolean masked) throws IOException {
-            ByteArrayOutputStream frame = new ByteArrayOutputStream();
-            frame.write(firstByte);
-            int maskBit = masked ? 0x80 : 0;
-            if (payload.length < 126) {
-                frame.write(maskBit | payload.length);
-            } else if (payload.length < 65536) {
-                frame.write(maskBit | 126);
-                frame.write(payload.length >>> 8);
-                frame.write(payload.length);
-            } else {
-                frame.write(maskBit | 127);
-                for (int shift = 56; shift >= 0; shift -= 8) {
-                    frame.write((int) ((long) payload.length >>> shift));
-                }
-            }
-            byte[] mask = new byte[4];
-            random.nextBytes(mask);
-            if (masked) {
-                frame.write(mask, 0, 4);
-            }
-            for (int i = 0; i < payload.length; i++) {
-                frame.write(masked ? payload[i] ^ mask[i & 3] : payload[i]);
-            }
-            out.write(frame.toByteArray());
-            out.flush();
+            socket.writeFrame(firstByte, payload, masked);
         }
 
         /** The next text frame (control frames skipped), checked against PROTOCOL.md. */
         JsonObject nextText() throws IOException {
             while (true) {
-                int first = in.readUnsignedByte();
-                byte[] payload = payload();
-                int opcode = first & 0x0F;
-                if (opcode == 0x1) {
-                    return checkServerFrame(payload);
+                RawWebSocket.Frame frame = socket.read();
+                if (frame.opcode() == RawWebSocket.TEXT) {
+                    return checkServerFrame(frame.payload());
                 }
-                if (opcode == 0x8) {
-                    throw new AssertionError("closed with " + closeCodeOf(payload));
+                if (frame.opcode() == RawWebSocket.CLOSE) {
+                    throw new AssertionError("closed with " + frame.closeCode());
                 }
             }
         }
@@ -841,13 +794,12 @@ class HostileInputTest {
         int closeCode() throws IOException {
             try {
                 while (true) {
-                    int first = in.readUnsignedByte();
-                    byte[] payload = payload();
-                    if ((first & 0x0F) == 0x8) {
-                        return closeCodeOf(payload);
+                    RawWebSocket.Frame frame = socket.read();
+                    if (frame.opcode() == RawWebSocket.CLOSE) {
+                        return frame.closeCode();
                     }
-                    if ((first & 0x0F) == 0x1) {
-                        checkServerFrame(payload);
+                    if (frame.opcode() == RawWebSocket.TEXT) {
+                        checkServerFrame(frame.payload());
                     }
                 }
             } catch (EOFException e) {
@@ -855,40 +807,9 @@ class HostileInputTest {
             }
         }
 
-        private byte[] payload() throws IOException {
-            int second = in.readUnsignedByte();
-            long length = second & 0x7F;
-            if (length == 126) {
-                length = in.readUnsignedShort();
-            } else if (length == 127) {
-                length = in.readLong();
-            }
-            byte[] payload = new byte[Math.toIntExact(length)];
-            in.readFully(payload);
-            return payload;
-        }
-
-        private static int closeCodeOf(byte[] payload) {
-            return payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : 1005;
-        }
-
         @Override
         public void close() throws IOException {
             socket.close();
-        }
-
-        private static String readHead(InputStream in) throws IOException {
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            int matched = 0;
-            while (matched < 4) {
-                int b = in.read();
-                if (b == -1) {
-                    throw new EOFException("connection closed during the handshake");
-                }
-                head.write(b);
-                matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
-            }
-            return head.toString(StandardCharsets.ISO_8859_1);
         }
     }
 

@@ -101,25 +101,36 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Sends one whole (FIN) frame, masked as clients must. */
     public void send(int opcode, byte[] payload) throws IOException {
+        writeFrame(0x80 | opcode, payload, true);
+    }
+
+    /**
+     * Writes one frame with any first byte (FIN, RSV bits, opcode) and, if {@code masked} is false,
+     * no mask: for frames a well-behaved client never sends.
+     */
+    public void writeFrame(int firstByte, byte[] payload, boolean masked) throws IOException {
+        int maskBit = masked ? 0x80 : 0;
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-        frame.write(0x80 | opcode);
+        frame.write(firstByte);
         if (payload.length < 126) {
-            frame.write(0x80 | payload.length);
+            frame.write(maskBit | payload.length);
         } else if (payload.length < 65536) {
-            frame.write(0x80 | 126);
+            frame.write(maskBit | 126);
             frame.write(payload.length >>> 8);
             frame.write(payload.length);
         } else {
-            frame.write(0x80 | 127);
+            frame.write(maskBit | 127);
             for (int shift = 56; shift >= 0; shift -= 8) {
                 frame.write((int) ((long) payload.length >>> shift));
             }
         }
         byte[] mask = new byte[4];
-        RANDOM.nextBytes(mask);
-        frame.write(mask, 0, 4);
+        if (masked) {
+            RANDOM.nextBytes(mask);
+            frame.write(mask, 0, 4);
+        }
         for (int i = 0; i < payload.length; i++) {
-            frame.write(payload[i] ^ mask[i & 3]);
+            frame.write(payload[i] ^ mask[i & 3]); // an all-zero mask leaves the payload as is
         }
         out.write(frame.toByteArray());
         out.flush();
