@@ -22,6 +22,13 @@ public enum AppCloseCode implements CloseReason.CloseCode {
     /** The client kept flooding after being told it was over its rate limit. */
     RATE_LIMITED(4029, "too many messages: rate limit exceeded");
 
+    /**
+     * The standard 1009 close for a frame over 64 KiB, which Duplex sends itself where the
+     * container does not enforce the limit (Undertow, Open Liberty).
+     */
+    public static final CloseReason FRAME_TOO_BIG =
+            new CloseReason(CloseReason.CloseCodes.TOO_BIG, "frame larger than 64 KiB");
+
     /** RFC 6455 caps a close reason at 123 bytes of UTF-8. */
     public static final int MAX_REASON_BYTES = 123;
 

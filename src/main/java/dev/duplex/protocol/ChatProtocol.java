@@ -5,7 +5,6 @@ import dev.duplex.message.ClientFrame;
 import dev.duplex.message.ServerFrame;
 import dev.duplex.service.ChatConnection;
 import dev.duplex.service.RoomService;
-import jakarta.websocket.CloseReason;
 
 /**
  * {@code chat}: the simple sub-protocol — post to your one room, receive its messages and
@@ -43,7 +42,7 @@ public final class ChatProtocol implements SubProtocolHandler {
         }
         if (frame instanceof ClientFrame.Rejected rejected) {
             if (FrameCodec.FRAME_TOO_BIG.equals(rejected.code())) {
-                connection.close(new CloseReason(CloseReason.CloseCodes.TOO_BIG, rejected.message()));
+                connection.close(AppCloseCode.FRAME_TOO_BIG);
             } else {
                 connection.sendError(rejected.code(), rejected.message());
             }

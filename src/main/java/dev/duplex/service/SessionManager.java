@@ -120,7 +120,7 @@ public final class SessionManager {
         }
         if (size > DuplexConfig.MAX_FRAME_BYTES) {
             // Where the container did not enforce the limit itself (Undertow, Open Liberty).
-            connection.close(new CloseReason(CloseReason.CloseCodes.TOO_BIG, "frame larger than 64 KiB"));
+            connection.close(AppCloseCode.FRAME_TOO_BIG);
             return;
         }
         connection.sendError(ErrorCode.BINARY_UNSUPPORTED, "binary frames are not supported; send JSON text");
