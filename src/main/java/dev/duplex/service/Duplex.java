@@ -37,6 +37,8 @@ public final class Duplex implements AutoCloseable {
     private final OriginPolicy originPolicy;
     /** Our own scheduler when the container offered none; shut down with us. */
     private final ScheduledExecutorService ownScheduler;
+    /** A thread of our own for room departures, when neither a given executor nor our scheduler serves. */
+    private final ScheduledExecutorService ownDepartures;
     private final ScheduledFuture<?> heartbeat;
     private volatile boolean closed;
 
@@ -49,6 +51,14 @@ public final class Duplex implements AutoCloseable {
      *                  daemon thread of our own
      */
     public Duplex(DuplexConfig config, Clock clock, ScheduledExecutorService scheduler) {
+        this(config, clock, scheduler, null);
+    }
+
+    /**
+     * @param departures runs the room departures of closed sessions (tests hold it to observe
+     *                   them), or null for a thread of our own
+     */
+    Duplex(DuplexConfig config, Clock clock, ScheduledExecutorService scheduler, ScheduledExecutorService departures) {
         this.config = config;
         this.backplane = config.redisUrl()
                 .map(url -> Backplane.redis(url, config.historyPerRoom(), clock))
@@ -78,9 +88,15 @@ public final class Duplex implements AutoCloseable {
         DirectService directs = new DirectService(registry, broker, ids, clock, rules, backplane);
         SubProtocols protocols = new SubProtocols(List.of(
                 new SuperchatProtocol(rooms, directs), new ChatProtocol(rooms)));
-        this.ownScheduler = scheduler == null ? newHeartbeatThread() : null;
+        this.ownScheduler = scheduler == null ? newDaemonThread("duplex-heartbeat") : null;
         ScheduledExecutorService background = scheduler == null ? ownScheduler : scheduler;
-        this.sessions = new SessionManager(config, registry, rooms, protocols, limits(config), background);
+        // Every close hands its room departures to another thread. A container-managed executor
+        // captures the EE context on each submission (on Payara a scan of every runtime jar,
+        // bench/ANALYSIS.md), which would cost each closing HTTP thread that much: ours is cheap.
+        this.ownDepartures = departures != null || ownScheduler != null ? null : newDaemonThread("duplex-departures");
+        ScheduledExecutorService leaving = departures != null ? departures
+                : ownScheduler != null ? ownScheduler : ownDepartures;
+        this.sessions = new SessionManager(config, registry, rooms, protocols, limits(config), leaving);
         this.notices = new NoticeService(broker, ids, clock, rules);
         this.originPolicy = new OriginPolicy(config.allowedOrigins());
         Heartbeat sweep = sessions.heartbeat();
@@ -88,9 +104,9 @@ public final class Duplex implements AutoCloseable {
                 sweep, sweep.intervalNanos(), sweep.intervalNanos(), TimeUnit.NANOSECONDS);
     }
 
-    private static ScheduledExecutorService newHeartbeatThread() {
+    private static ScheduledExecutorService newDaemonThread(String name) {
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
-            Thread thread = new Thread(task, "duplex-heartbeat");
+            Thread thread = new Thread(task, name);
             thread.setDaemon(true);
             return thread;
         });
@@ -152,14 +168,20 @@ public final class Duplex implements AutoCloseable {
         }
         closed = true;
         heartbeat.cancel(false);
-        if (ownScheduler != null) {
-            ownScheduler.shutdownNow();
-            try {
-                // Servlet containers check for leftover threads right after undeploy (Tomcat warns).
-                ownScheduler.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        // Servlet containers check for leftover threads right after undeploy (Tomcat warns).
+        for (ScheduledExecutorService own : new ScheduledExecutorService[] {ownDepartures, ownScheduler}) {
+            if (own != null) {
+                own.shutdownNow();
             }
+        }
+        try {
+            for (ScheduledExecutorService own : new ScheduledExecutorService[] {ownDepartures, ownScheduler}) {
+                if (own != null) {
+                    own.awaitTermination(5, TimeUnit.SECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         sessions.closeAll(new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
         try {

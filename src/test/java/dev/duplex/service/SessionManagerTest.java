@@ -51,7 +51,7 @@ class SessionManagerTest {
     void aClosedSessionLeavesItsRoomsOffTheClosingThread() throws Exception {
         java.util.concurrent.ScheduledThreadPoolExecutor background = new java.util.concurrent.ScheduledThreadPoolExecutor(1);
         java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
-        Duplex deferred = new Duplex(DuplexConfig.of(Map.of()), java.time.Clock.systemUTC(), background);
+        Duplex deferred = new Duplex(DuplexConfig.of(Map.of()), java.time.Clock.systemUTC(), null, background);
         try {
             Session alice = FakeSessions.open("s1", "superchat", "name=alice&room=one", null, null);
             deferred.sessions().open(alice);
