@@ -223,7 +223,7 @@ done
     echo "\"cores\": $(nproc),"
     echo "\"memGiB\": $(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo),"
     echo "\"kernel\": \"$(uname -r)\","
-    echo "\"java\": \"$(java -version 2>&1 | head -1 | sed 's/"//g')\","
+    echo "\"java\": \"$(java -version 2>&1 | sed -n '1{s/"//g;p}')\","
     echo "\"node\": \"$(node -v)\","
     echo "\"ws\": \"$(node -e 'console.log(require(process.argv[1]+"/node_modules/ws/package.json").version)' "$BENCH/peer-ws")\","
     echo "\"payara\": \"$PAYARA_VERSION\","
