@@ -14,6 +14,7 @@ import dev.duplex.protocol.SuperchatProtocol;
 import jakarta.websocket.CloseReason;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -39,6 +40,8 @@ public final class Duplex implements AutoCloseable {
     private final ScheduledExecutorService ownScheduler;
     /** A thread of our own for room departures, when neither a given executor nor our scheduler serves. */
     private final ScheduledExecutorService ownDepartures;
+    /** The threads of our own executors, joined on close. */
+    private final List<Thread> ownThreads = new CopyOnWriteArrayList<>();
     private final ScheduledFuture<?> heartbeat;
     private volatile boolean closed;
 
@@ -104,10 +107,11 @@ public final class Duplex implements AutoCloseable {
                 sweep, sweep.intervalNanos(), sweep.intervalNanos(), TimeUnit.NANOSECONDS);
     }
 
-    private static ScheduledExecutorService newDaemonThread(String name) {
+    private ScheduledExecutorService newDaemonThread(String name) {
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
             Thread thread = new Thread(task, name);
             thread.setDaemon(true);
+            ownThreads.add(thread);
             return thread;
         });
         executor.setRemoveOnCancelPolicy(true);
@@ -160,6 +164,30 @@ public final class Duplex implements AutoCloseable {
         return backplane == null ? null : backplane.nodeId();
     }
 
+    /**
+     * Servlet containers look for leftover threads right after undeploy (Tomcat warns of a leak).
+     * An executor counts as terminated while its worker is still on its way out, so the threads
+     * themselves are joined.
+     */
+    private void stopOwnThreads() {
+        for (ScheduledExecutorService own : new ScheduledExecutorService[] {ownDepartures, ownScheduler}) {
+            if (own != null) {
+                own.shutdownNow();
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        try {
+            for (Thread thread : ownThreads) {
+                long left = deadline - System.nanoTime();
+                if (left > 0) {
+                    TimeUnit.NANOSECONDS.timedJoin(thread, left);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Closes every session with 1001, stops the heartbeat and the broker. Safe to call twice. */
     @Override
     public synchronized void close() {
@@ -168,21 +196,7 @@ public final class Duplex implements AutoCloseable {
         }
         closed = true;
         heartbeat.cancel(false);
-        // Servlet containers check for leftover threads right after undeploy (Tomcat warns).
-        for (ScheduledExecutorService own : new ScheduledExecutorService[] {ownDepartures, ownScheduler}) {
-            if (own != null) {
-                own.shutdownNow();
-            }
-        }
-        try {
-            for (ScheduledExecutorService own : new ScheduledExecutorService[] {ownDepartures, ownScheduler}) {
-                if (own != null) {
-                    own.awaitTermination(5, TimeUnit.SECONDS);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        stopOwnThreads();
         sessions.closeAll(new CloseReason(CloseReason.CloseCodes.GOING_AWAY, "server shutting down"));
         try {
             subscription.close();
