@@ -28,13 +28,14 @@ PATCHES=1
 OUT="$ROOT/docs/BENCHMARKS.md"
 SVG="$ROOT/docs/img/bench-latency.svg"
 PAYARA_VERSION=6.2025.10
-# The documented Payara Micro run command's JVM options (see docs/BENCHMARKS.md).
-# Duplex as the README runs it: no JVM options.
-DUPLEX_JAVA_OPTS=${DUPLEX_JAVA_OPTS:-""}
-# The proposed run command for the patched variant: a bounded heap that G1 keeps tight (measured:
-# RSS per idle connection 136 kB -> 45 kB; the live heap per connection is ~35 kB of Grizzly/Catalina
-# request state that Payara keeps for every upgraded connection).
-PATCHED_JAVA_OPTS=${PATCHED_JAVA_OPTS:-"-Xms256m -Xmx768m -XX:MaxHeapFreeRatio=30 -XX:MinHeapFreeRatio=10"}
+# Duplex as the README runs it: the JVM options of the payara-micro plugin in pom.xml, read from
+# there so the bench cannot drift from the documented run command.
+readme_java_opts() {
+    sed -n '/<javaCommandLineOptions>/,/<\/javaCommandLineOptions>/s:.*<value>\(.*\)</value>.*:\1:p' "$ROOT/pom.xml" | tr '\n' ' ' | sed 's/ $//'
+}
+DUPLEX_JAVA_OPTS=${DUPLEX_JAVA_OPTS:-$(readme_java_opts)}
+# The run command for the patched variant: the same unless a proposal changes it.
+PATCHED_JAVA_OPTS=${PATCHED_JAVA_OPTS:-$DUPLEX_JAVA_OPTS}
 
 while [ $# -gt 0 ]; do
     case "$1" in
