@@ -36,6 +36,15 @@ public final class DuplexConfig {
     private final int historyMaxRooms;
     private final int maxRoomsPerSession;
     private final Optional<String> redisUrl;
+    private final SendMode sendMode;
+
+    /** How frames are handed to the container; see {@link #sendMode()}. */
+    public enum SendMode {
+        /** Streamed through the send writer on containers whose writer only queues, else {@code async}. */
+        AUTO,
+        /** Always {@code RemoteEndpoint.Async.sendText} with a completion handler. */
+        ASYNC
+    }
 
     private DuplexConfig(Function<String, String> lookup) {
         this.adminToken = Optional.ofNullable(lookup.apply("admin.token")).map(String::trim).filter(s -> !s.isEmpty());
@@ -50,6 +59,7 @@ public final class DuplexConfig {
         this.historyPerRoom = intSetting(lookup, "history.per.room", 1000, 1, 1_000_000);
         this.historyMaxRooms = intSetting(lookup, "history.max.rooms", 10_000, 1, 10_000_000);
         this.maxRoomsPerSession = intSetting(lookup, "max.rooms.per.session", 20, 1, 10_000);
+        this.sendMode = enumSetting(lookup, "send.mode", SendMode.AUTO, SendMode.class);
         this.redisUrl = Optional.ofNullable(lookup.apply("redis.url")).map(String::trim).filter(s -> !s.isEmpty());
         redisUrl.ifPresent(url -> {
             if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
@@ -141,6 +151,11 @@ public final class DuplexConfig {
         return maxRoomsPerSession;
     }
 
+    /** Whether frames may be streamed where the container allows it cheaply, or always sent async. */
+    public SendMode sendMode() {
+        return sendMode;
+    }
+
     /** Redis to cluster through ({@code redis://host:port}); empty: a single node, in memory. */
     public Optional<String> redisUrl() {
         return redisUrl;
@@ -156,6 +171,21 @@ public final class DuplexConfig {
                 .map(s -> s.equals("*") ? s : Origins.normalize(s))
                 .filter(Objects::nonNull)
                 .collect(Collectors.toCollection(LinkedHashSet::new));
+    }
+
+    private static <E extends Enum<E>> E enumSetting(Function<String, String> lookup, String key, E fallback,
+            Class<E> type) {
+        String raw = lookup.apply(key);
+        if (raw == null || raw.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Enum.valueOf(type, raw.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            String allowed = Arrays.stream(type.getEnumConstants())
+                    .map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+            throw new IllegalArgumentException("duplex." + key + " must be one of " + allowed + ", was '" + raw + "'", e);
+        }
     }
 
     private static int intSetting(Function<String, String> lookup, String key, int fallback, int min, int max) {

@@ -81,7 +81,7 @@ public final class SessionManager {
         // Liveness is ours to judge (Heartbeat), the same on every container.
         session.setMaxIdleTimeout(0);
         ChatConnection connection = new ChatConnection(session.getId(), params.name(), params.room(),
-                handler.name(), new SessionSink(session), config.sendBufferBytes(),
+                handler.name(), new SessionSink(session, streaming(session)), config.sendBufferBytes(),
                 TimeUnit.SECONDS.toNanos(config.sendTimeoutSeconds()), config.rateLimit(), config.rateBurst(),
                 address);
         session.getUserProperties().put(CONNECTION, connection);
@@ -223,6 +223,10 @@ public final class SessionManager {
             addresses.release(connection.remoteAddress());
             connection.close(reason);
         }
+    }
+
+    private boolean streaming(Session session) {
+        return config.sendMode() == DuplexConfig.SendMode.AUTO && SessionSink.streamsWithoutBlocking(session);
     }
 
     private static ChatConnection connectionOf(Session session) {

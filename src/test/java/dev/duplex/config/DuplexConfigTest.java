@@ -26,6 +26,7 @@ class DuplexConfigTest {
         assertEquals(60, config.idleTimeoutSeconds());
         assertEquals(1000, config.historyPerRoom());
         assertEquals(20, config.maxRoomsPerSession());
+        assertEquals(DuplexConfig.SendMode.AUTO, config.sendMode());
     }
 
     @Test
@@ -56,5 +57,13 @@ class DuplexConfigTest {
         assertTrue(tooSmall.getMessage().contains("duplex.idle.timeout.seconds"));
         assertThrows(IllegalArgumentException.class, () -> DuplexConfig.of(Map.of("rate.burst", "-1")));
         assertThrows(IllegalArgumentException.class, () -> DuplexConfig.of(Map.of("send.buffer.bytes", "1000")));
+    }
+
+    @Test
+    void sendModeIsReadCaseInsensitivelyAndNonsenseNamesTheChoices() {
+        assertEquals(DuplexConfig.SendMode.ASYNC, DuplexConfig.of(Map.of("send.mode", " Async ")).sendMode());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> DuplexConfig.of(Map.of("send.mode", "turbo")));
+        assertEquals("duplex.send.mode must be one of auto, async, was 'turbo'", unknown.getMessage());
     }
 }
