@@ -25,6 +25,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongUnaryOperator;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -46,7 +47,8 @@ import org.HdrHistogram.Recorder;
  *   <li>{@code wire}: the bytes of one chat message as WebSocket frames, and optionally of one HTTP
  *       polling round trip with ordinary browser headers.</li>
  * </ul>
- * Server CPU comes from {@code /proc/PID/stat} (utime + stime) over each measured window.
+ * Server CPU comes from {@code /proc/PID/stat} (utime + stime) over each measured window. {@code --pid}
+ * takes one PID or a comma-separated list (the nodes of a cluster); CPU and RSS are then the sums.
  */
 public final class LoadGen {
 
@@ -59,7 +61,7 @@ public final class LoadGen {
     int port;
     String path;
     String protocol;
-    long serverPid;
+    long[] serverPids;
     int threads;
     int srcAddrs;
     int maxPending;
@@ -117,7 +119,7 @@ public final class LoadGen {
         port = uri.getPort();
         path = uri.getRawPath();
         protocol = opt("protocol", "chat");
-        serverPid = Long.parseLong(opt("pid", "0"));
+        serverPids = java.util.Arrays.stream(opt("pid", "0").split(",")).mapToLong(Long::parseLong).toArray();
         threads = Integer.parseInt(opt("threads", "1"));
         srcAddrs = Integer.parseInt(opt("src-addrs", "4"));
         maxPending = Integer.parseInt(opt("max-pending", "200"));
@@ -182,7 +184,7 @@ public final class LoadGen {
             rec0 += io.recorded;
             ooo0 += io.outOfOrder;
         }
-        long cpu0 = cpuTicks(serverPid);
+        long cpu0 = sumOver(serverPids, LoadGen::cpuTicks);
         long gcpu0 = cpuTicks(-1);
         long all0 = totalDelivered();
         long t0 = System.nanoTime();
@@ -194,7 +196,7 @@ public final class LoadGen {
         long expected = (toSeq - fromSeq) * (long) subs;
         drain(toSeq, subs, 5_000_000_000L, true, rec0);
         long t1 = System.nanoTime();
-        long cpu1 = cpuTicks(serverPid);
+        long cpu1 = sumOver(serverPids, LoadGen::cpuTicks);
         long gcpu1 = cpuTicks(-1);
         long all1 = totalDelivered();
         Histogram h = recorder.getIntervalHistogram();
@@ -267,14 +269,14 @@ public final class LoadGen {
         int n = intOpt("conns", 1000);
         double settle = Double.parseDouble(opt("settle", "3"));
         long deadline = System.nanoTime() + Long.parseLong(opt("max-seconds", "300")) * 1_000_000_000L;
-        long rss0 = rssKb(serverPid);
+        long rss0 = sumOver(serverPids, LoadGen::rssKb);
         startIos();
         long t0 = System.nanoTime();
         connectAll(n, "h", false, null);
         awaitReady(n, deadline);
         long connectMs = (System.nanoTime() - t0) / 1_000_000;
         Thread.sleep((long) (settle * 1000));
-        long rss1 = rssKb(serverPid);
+        long rss1 = sumOver(serverPids, LoadGen::rssKb);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("mode", "hold");
         r.put("phase", "hold");
@@ -899,6 +901,19 @@ public final class LoadGen {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    /** A /proc figure summed over several processes; -1 if it is unknown for any of them. */
+    static long sumOver(long[] pids, LongUnaryOperator figure) {
+        long total = 0;
+        for (long pid : pids) {
+            long v = figure.applyAsLong(pid);
+            if (v < 0) {
+                return -1;
+            }
+            total += v;
+        }
+        return total;
     }
 
     static long rssKb(long pid) {
