@@ -4,7 +4,6 @@ import dev.duplex.config.DuplexConfig;
 import dev.duplex.message.ClientFrame;
 import dev.duplex.message.ServerFrame;
 import dev.duplex.protocol.ErrorCode;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
@@ -12,6 +11,7 @@ import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
 import jakarta.json.bind.annotation.JsonbSubtype;
 import jakarta.json.bind.annotation.JsonbTypeInfo;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParsingException;
 import java.io.StringReader;
@@ -33,6 +33,11 @@ import java.util.Set;
 public final class FrameCodec {
 
     private static final Jsonb JSONB = JsonbBuilder.create();
+    /**
+     * Resolved once: {@code Json.createParser} looks the provider up through {@code ServiceLoader} and
+     * the context class loader on every call, which on Payara searches every jar of the runtime.
+     */
+    private static final JsonProvider JSON = JsonProvider.provider();
     private static final Map<String, Class<? extends ClientFrame>> CLIENT_TYPES = readClientTypes();
 
     private FrameCodec() {
@@ -104,7 +109,7 @@ public final class FrameCodec {
      */
     public static JsonObject parseObject(String text) throws Invalid {
         JsonValue value;
-        try (JsonParser parser = Json.createParser(new StringReader(text))) {
+        try (JsonParser parser = JSON.createParser(new StringReader(text))) {
             if (!parser.hasNext()) {
                 throw new Invalid(rejected(ErrorCode.BAD_JSON, "not valid JSON: empty frame"));
             }

@@ -78,8 +78,11 @@ public final class SessionManager {
         // Containers default to small buffers (Tomcat: 8 KiB); the protocol promises 64 KiB.
         session.setMaxTextMessageBufferSize(DuplexConfig.MAX_FRAME_BYTES);
         session.setMaxBinaryMessageBufferSize(DuplexConfig.MAX_FRAME_BYTES);
-        // Liveness is ours to judge (Heartbeat), the same on every container.
-        session.setMaxIdleTimeout(0);
+        // Liveness is ours to judge (Heartbeat), the same on every container. Tyrus re-arms its idle
+        // task even when setting 0, which on Payara costs a search of every runtime jar: skip if 0.
+        if (session.getMaxIdleTimeout() != 0) {
+            session.setMaxIdleTimeout(0);
+        }
         ChatConnection connection = new ChatConnection(session.getId(), params.name(), params.room(),
                 handler.name(), new SessionSink(session, streaming(session)), config.sendBufferBytes(),
                 TimeUnit.SECONDS.toNanos(config.sendTimeoutSeconds()), config.rateLimit(), config.rateBurst(),

@@ -44,6 +44,7 @@ public final class FakeSessions {
                     case "getUserPrincipal" -> principal == null ? null : (Principal) () -> principal;
                     case "getUserProperties" -> userProperties;
                     case "getAsyncRemote" -> remote;
+                    case "getMaxIdleTimeout" -> 0L;
                     case "isOpen" -> !userProperties.containsKey(CLOSED_WITH);
                     case "close" -> {
                         userProperties.put(CLOSED_WITH, args == null ? null : args[0]);
