@@ -80,7 +80,7 @@ for (const ph of phases) {
 out.push("");
 
 // Where nginx put the clients, and what Redis and nginx cost, over each whole generator run.
-out.push("| configuration | sessions per node, by round | Redis CPU % | nginx CPU % | nodes CPU % |");
+out.push("| configuration | connections per node, by round | Redis CPU % | nginx CPU % | nodes CPU % |");
 out.push("|---|---|---:|---:|---:|");
 for (const cfg of CONFIGS) {
   const rs = rounds.map((r) => runRow(cfg, r)).filter(Boolean);
@@ -94,7 +94,7 @@ for (const cfg of CONFIGS) {
   out.push(`| ${cfg} | ${rs.map((x) => x.sessions.join("/")).join(", ")} | ${spread(rs.map((x) => x.redisCpuPct), 0)} | ` +
     `${spread(rs.map((x) => x.nginxCpuPct), 0)} | ${spread(rs.map((x) => x.nodesCpuPct), 0)} |`);
 }
-out.push("", "Sessions include the publisher; the CPU figures here span the whole run (connecting, warm-ups, every phase).", "");
+out.push("", "Connections are the WebSocket connections nginx held to each node at most (the publisher included); the CPU figures here span the whole run (connecting, warm-ups, every phase).", "");
 
 out.push(`Machine: ${meta.cores} × ${meta.cpu}; load average ${meta.loadavgStart} at the start, ${meta.loadavgEnd} at the end ` +
   `(everything — generator, nginx, Redis, the nodes — shares these cores). ${meta.date}, commit ${meta.commit}; ` +
