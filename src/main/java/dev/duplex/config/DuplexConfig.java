@@ -37,6 +37,7 @@ public final class DuplexConfig {
     private final int maxRoomsPerSession;
     private final Optional<String> redisUrl;
     private final SendMode sendMode;
+    private final int fanoutThreads;
 
     /** How frames are handed to the container; see {@link #sendMode()}. */
     public enum SendMode {
@@ -60,6 +61,7 @@ public final class DuplexConfig {
         this.historyMaxRooms = intSetting(lookup, "history.max.rooms", 10_000, 1, 10_000_000);
         this.maxRoomsPerSession = intSetting(lookup, "max.rooms.per.session", 20, 1, 10_000);
         this.sendMode = enumSetting(lookup, "send.mode", SendMode.AUTO, SendMode.class);
+        this.fanoutThreads = intSetting(lookup, "fanout.threads", Runtime.getRuntime().availableProcessors(), 0, 256);
         this.redisUrl = Optional.ofNullable(lookup.apply("redis.url")).map(String::trim).filter(s -> !s.isEmpty());
         redisUrl.ifPresent(url -> {
             if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
@@ -154,6 +156,11 @@ public final class DuplexConfig {
     /** Whether frames may be streamed where the container allows it cheaply, or always sent async. */
     public SendMode sendMode() {
         return sendMode;
+    }
+
+    /** Threads that send big broadcasts in parallel; 0 sends each on the publisher's thread. */
+    public int fanoutThreads() {
+        return fanoutThreads;
     }
 
     /** Redis to cluster through ({@code redis://host:port}); empty: a single node, in memory. */

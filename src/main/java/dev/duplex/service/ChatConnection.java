@@ -124,6 +124,14 @@ public final class ChatConnection {
         outbound.enqueue(OutboundFrame.of(FrameCodec.encode(frame)));
     }
 
+    /**
+     * Queues a frame without starting to send it; {@link #startSending()} does. Returns false when
+     * the session is closing (or turned out too slow).
+     */
+    boolean enqueue(OutboundFrame frame) {
+        return outbound.enqueue(frame);
+    }
+
     void startSending() {
         outbound.flush();
     }

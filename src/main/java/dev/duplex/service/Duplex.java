@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,6 +43,7 @@ public final class Duplex implements AutoCloseable {
     private final ScheduledExecutorService ownDepartures;
     /** The threads of our own executors, joined on close. */
     private final List<Thread> ownThreads = new CopyOnWriteArrayList<>();
+    private final FanOut fanOut;
     private final ScheduledFuture<?> heartbeat;
     private volatile boolean closed;
 
@@ -74,7 +76,8 @@ public final class Duplex implements AutoCloseable {
                 ? new InMemoryMessageStore(ids, config.historyPerRoom(), config.historyMaxRooms())
                 : backplane.store();
         this.rooms = new RoomService(store, broker, clock, rules, config.maxRoomsPerSession(), backplane);
-        this.subscription = broker.subscribe(new LocalDelivery(registry, rooms));
+        this.fanOut = new FanOut(config.fanoutThreads(), ownThreadFactory("duplex-fanout"));
+        this.subscription = broker.subscribe(new LocalDelivery(registry, rooms, fanOut));
         if (backplane != null) {
             registry.listen(new ConnectionRegistry.Listener() {
                 @Override
@@ -108,14 +111,25 @@ public final class Duplex implements AutoCloseable {
     }
 
     private ScheduledExecutorService newDaemonThread(String name) {
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
-            Thread thread = new Thread(task, name);
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, ownThreadFactory(name));
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
+    /** Daemon threads that {@link #close()} waits for; each leaves the list when it ends. */
+    private ThreadFactory ownThreadFactory(String name) {
+        return task -> {
+            Thread thread = new Thread(() -> {
+                try {
+                    task.run();
+                } finally {
+                    ownThreads.remove(Thread.currentThread());
+                }
+            }, name);
             thread.setDaemon(true);
             ownThreads.add(thread);
             return thread;
-        });
-        executor.setRemoveOnCancelPolicy(true);
-        return executor;
+        };
     }
 
     private static ServerFrame.Limits limits(DuplexConfig config) {
@@ -175,6 +189,7 @@ public final class Duplex implements AutoCloseable {
                 own.shutdownNow();
             }
         }
+        fanOut.shutdown(); // lets the chunks already handed over finish, then its threads end
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         try {
             for (Thread thread : ownThreads) {

@@ -27,6 +27,7 @@ class DuplexConfigTest {
         assertEquals(1000, config.historyPerRoom());
         assertEquals(20, config.maxRoomsPerSession());
         assertEquals(DuplexConfig.SendMode.AUTO, config.sendMode());
+        assertEquals(Runtime.getRuntime().availableProcessors(), config.fanoutThreads());
     }
 
     @Test
