@@ -4,7 +4,6 @@ import dev.duplex.protocol.AppCloseCode;
 import jakarta.websocket.SendHandler;
 import jakarta.websocket.SendResult;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,8 +22,14 @@ public final class OutboundQueue {
     private final long sendTimeoutNanos;
     private final ConcurrentLinkedQueue<OutboundFrame> queue = new ConcurrentLinkedQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
-    private final AtomicBoolean sending = new AtomicBoolean();
-    private volatile long inFlightSince;
+    /** No send in flight. */
+    private static final long IDLE = Long.MIN_VALUE;
+    /**
+     * When the send in flight started ({@link System#nanoTime()}), or {@link #IDLE}. One word for
+     * both, so that nobody can see a send in flight with a start time from an earlier one: that
+     * would close a healthy session as too slow.
+     */
+    private final AtomicLong inFlightSince = new AtomicLong(IDLE);
     private volatile boolean closed;
 
     public OutboundQueue(FrameSink sink, long maxBytes, long sendTimeoutNanos) {
@@ -69,7 +74,7 @@ public final class OutboundQueue {
 
     /** Queues a WebSocket ping if nothing is waiting or in flight; returns whether it did. */
     public boolean pingIfIdle() {
-        if (closed || sending.get() || !queue.isEmpty()) {
+        if (closed || inFlightSince.get() != IDLE || !queue.isEmpty()) {
             return false;
         }
         return offer(OutboundFrame.PING);
@@ -77,7 +82,8 @@ public final class OutboundQueue {
 
     /** True when a send has been in flight for longer than the send timeout. */
     public boolean stalled(long nowNanos) {
-        return sending.get() && nowNanos - inFlightSince > sendTimeoutNanos;
+        long since = inFlightSince.get();
+        return since != IDLE && nowNanos - since > sendTimeoutNanos;
     }
 
     /** Bytes waiting, not counting a send in flight. */
@@ -110,17 +116,16 @@ public final class OutboundQueue {
      * cannot overflow the stack.
      */
     private void drain() {
-        while (!closed && sending.compareAndSet(false, true)) {
+        while (!closed && inFlightSince.compareAndSet(IDLE, startTime())) {
             OutboundFrame next = queue.poll();
             if (next == null) {
-                sending.set(false);
+                inFlightSince.set(IDLE);
                 if (queue.isEmpty()) {
                     return;
                 }
                 continue; // an offer raced in between poll and release
             }
             queuedBytes.addAndGet(-next.bytes());
-            inFlightSince = System.nanoTime();
             Completion completion = new Completion();
             if (next == OutboundFrame.PING) {
                 sink.sendPing(completion);
@@ -131,6 +136,11 @@ public final class OutboundQueue {
                 return; // still in flight; its callback continues the drain
             }
         }
+    }
+
+    private static long startTime() {
+        long now = System.nanoTime();
+        return now == IDLE ? now + 1 : now;
     }
 
     private final class Completion implements SendHandler {
@@ -145,7 +155,7 @@ public final class OutboundQueue {
                 // The container reports the broken connection through onError/onClose; stop sending.
                 dispose();
             }
-            sending.set(false);
+            inFlightSince.set(IDLE);
             if (!state.compareAndSet(PENDING, DONE_INLINE)) {
                 drain();
             }

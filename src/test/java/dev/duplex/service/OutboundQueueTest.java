@@ -122,6 +122,44 @@ class OutboundQueueTest {
     }
 
     @Test
+    void aSendThatJustStartedNeverLooksStalledToAnotherThreadEvenAfterALongIdle() throws Exception {
+        long timeout = TimeUnit.MILLISECONDS.toNanos(50);
+        int queues = 300;
+        List<OutboundQueue> idle = new ArrayList<>();
+        for (int i = 0; i < queues; i++) {
+            OutboundQueue queue = new OutboundQueue(new RecordingSink(true), Long.MAX_VALUE, timeout);
+            assertTrue(queue.offer(OutboundFrame.of("earlier")));
+            idle.add(queue);
+        }
+        Thread.sleep(TimeUnit.NANOSECONDS.toMillis(timeout) * 2); // every last send is now older than the timeout
+        // One thread starts a send while another keeps asking whether the queue is stalled, as a
+        // publisher queuing the next frame does: it must never see the new send with the old one's
+        // start time.
+        ExecutorService pool = Executors.newFixedThreadPool(1);
+        int stalls = 0;
+        try {
+            for (OutboundQueue queue : idle) {
+                java.util.concurrent.atomic.AtomicBoolean sent = new java.util.concurrent.atomic.AtomicBoolean();
+                CountDownLatch watching = new CountDownLatch(1);
+                var sender = pool.submit(() -> {
+                    watching.await(10, TimeUnit.SECONDS);
+                    queue.offer(OutboundFrame.of("now"));
+                    sent.set(true);
+                    return null;
+                });
+                watching.countDown();
+                while (!sent.get()) {
+                    stalls += queue.stalled(System.nanoTime()) ? 1 : 0;
+                }
+                sender.get(10, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(0, stalls, "a healthy session looked too slow");
+    }
+
+    @Test
     void concurrentOffersAreAllSentExactlyOnceAndNeverOverlap() throws Exception {
         RecordingSink sink = new RecordingSink(false);
         OutboundQueue queue = new OutboundQueue(sink, Long.MAX_VALUE, NO_TIMEOUT);
