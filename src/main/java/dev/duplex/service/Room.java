@@ -18,6 +18,8 @@ final class Room {
     private final Set<ChatConnection> sessions = ConcurrentHashMap.newKeySet();
     /** Sessions per member name: a name with two tabs is one member until both leave. */
     private final TreeMap<String, Integer> sessionsPerName = new TreeMap<>();
+    /** Sessions here that speak {@code superchat}, the only ones presence frames are for. */
+    private int superchatSessions;
     /** Set when the room emptied and left the room map; a joiner holding it must look again. */
     private boolean retired;
 
@@ -35,7 +37,9 @@ final class Room {
 
     /** Adds a session; returns true when its name was not a member before. Caller holds the lock. */
     boolean add(ChatConnection connection) {
-        sessions.add(connection);
+        if (sessions.add(connection) && connection.superchat()) {
+            superchatSessions++;
+        }
         return sessionsPerName.merge(connection.name(), 1, Integer::sum) == 1;
     }
 
@@ -43,6 +47,9 @@ final class Room {
     boolean remove(ChatConnection connection) {
         if (!sessions.remove(connection)) {
             return false;
+        }
+        if (connection.superchat()) {
+            superchatSessions--;
         }
         return sessionsPerName.computeIfPresent(connection.name(), (n, count) -> count == 1 ? null : count - 1) == null;
     }
@@ -55,6 +62,12 @@ final class Room {
     /** Member names in alphabetical order. Caller holds the lock. */
     List<String> members() {
         return new ArrayList<>(sessionsPerName.keySet());
+    }
+
+    /** Whether a {@code superchat} session other than {@code subject} is here. Caller holds the lock. */
+    boolean hasSuperchatBesides(ChatConnection subject) {
+        int others = superchatSessions - (subject.superchat() && sessions.contains(subject) ? 1 : 0);
+        return others > 0;
     }
 
     boolean isEmpty() {

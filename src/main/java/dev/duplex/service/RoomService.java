@@ -379,6 +379,10 @@ public final class RoomService {
     }
 
     private void announce(Room room, ChatConnection subject, String event, List<String> members) {
+        // Nobody on a single node to tell: skip encoding a frame whose member list grows with the room.
+        if (cluster == null && !room.hasSuperchatBesides(subject)) {
+            return;
+        }
         publishQuietly(Topic.room(room.name()).onlySuperchat().skipSession(subject.id()),
                 new ServerFrame.Presence(room.name(), event, subject.name(), members));
     }

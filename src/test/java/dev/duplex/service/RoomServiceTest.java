@@ -28,6 +28,7 @@ class RoomServiceTest {
     private RoomService rooms;
     private DirectService directs;
     private NoticeService notices;
+    private final List<String> published = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeEach
     void wire() {
@@ -37,6 +38,7 @@ class RoomServiceTest {
         TextRules rules = new TextRules(10);
         rooms = new RoomService(new InMemoryMessageStore(ids, 5, 100), broker, CLOCK, rules, 3);
         broker.subscribe(new LocalDelivery(registry, rooms));
+        broker.subscribe((topic, frame) -> published.add(frame));
         directs = new DirectService(registry, broker, ids, CLOCK, rules);
         notices = new NoticeService(broker, ids, CLOCK, rules);
     }
@@ -53,6 +55,28 @@ class RoomServiceTest {
         assertEquals(List.of(expected), bob.sink.sent());
         assertTrue(alice.sink.sent().get(0) == bob.sink.sent().get(0), "the same encoded text, not a copy per member");
         assertEquals(List.of(), carol.sink.sent());
+    }
+
+    @Test
+    void presenceIsPublishedOnlyWhenAnotherSuperchatSessionIsThereToHearIt() {
+        Session alice = chat("alice", "lobby");
+        Session bob = chat("bob", "lobby");
+        rooms.leaveAll(bob.connection);
+        assertEquals(0, presenceFrames(), "a room of chat sessions has nobody to tell");
+        Session carol = superchat("carol", "lobby");
+        assertEquals(0, presenceFrames(), "nor has it when carol is the only superchat session");
+        Session dave = chat("dave", "lobby");
+        rooms.leaveAll(alice.connection);
+        assertEquals(2, presenceFrames(), "carol hears dave join and alice leave");
+        assertEquals(List.of("presence", "presence"),
+                carol.frames().stream().skip(1).map(f -> f.getString("type")).toList());
+        rooms.leaveAll(carol.connection);
+        rooms.leaveAll(dave.connection);
+        assertEquals(2, presenceFrames(), "once carol left, nobody hears the rest");
+    }
+
+    private long presenceFrames() {
+        return published.stream().filter(f -> f.startsWith("{\"type\":\"presence\"")).count();
     }
 
     @Test
