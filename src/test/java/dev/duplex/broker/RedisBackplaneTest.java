@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.duplex.message.ServerFrame.ChatMessage;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -15,44 +14,15 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The Redis backplane against a real redis-server: logs, ids, delivery across nodes, presence, outages. */
-class RedisBackplaneTest {
+class RedisBackplaneTest extends RealRedisTest {
 
-    private static RedisServer redis;
-    private final List<Backplane> nodes = new ArrayList<>();
     private static int roomCounter;
 
-    @BeforeAll
-    static void startRedis() throws Exception {
-        redis = RedisServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() throws Exception {
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
-    @AfterEach
-    void closeNodes() {
-        nodes.forEach(Backplane::close);
-    }
-
     private Backplane node(int kept) {
-        return node(kept, RedisBackplane.PRESENCE_TTL_MILLIS);
-    }
-
-    private Backplane node(int kept, long presenceTtlMillis) {
-        Backplane node = new RedisBackplane(redis.url(), kept, Clock.systemUTC(), presenceTtlMillis);
-        nodes.add(node);
-        return node;
+        return backplane(kept, RedisBackplane.PRESENCE_TTL_MILLIS);
     }
 
     private static synchronized String room() {
@@ -64,16 +34,6 @@ class RedisBackplaneTest {
         List<String> frames = new CopyOnWriteArrayList<>();
         node.broker().subscribe((topic, frame) -> frames.add(topic.scope() + " " + topic.key() + " " + frame));
         return frames;
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 
     @Test
@@ -267,8 +227,8 @@ class RedisBackplaneTest {
     @Test
     void aCrashedNodesMembersExpireAndAreAnnouncedOnce() throws Exception {
         // A node that stops refreshing (as if killed) loses its members after the presence TTL.
-        Backplane a = node(10, 1500);
-        Backplane b = node(10, 1500);
+        Backplane a = backplane(10, 1500);
+        Backplane b = backplane(10, 1500);
         String room = room();
         b.follow(room, null, p -> { });
         a.enter(room, "ghost");

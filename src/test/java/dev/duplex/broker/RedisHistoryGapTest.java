@@ -13,14 +13,8 @@ import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.io.StringReader;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,40 +22,19 @@ import org.junit.jupiter.api.Test;
  * stream was trimmed past its position tells its sessions what docs/PROTOCOL.md promises for a
  * resume gap, then carries on with the oldest kept message, in order and exactly once.
  */
-class RedisHistoryGapTest {
+class RedisHistoryGapTest extends RealRedisTest {
 
     private static final int KEPT = 5;
-    private static RedisServer redis;
-    private final List<Backplane> nodes = new ArrayList<>();
     private int sessions;
-
-    @BeforeAll
-    static void startRedis() throws Exception {
-        redis = RedisServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() throws Exception {
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
-    @AfterEach
-    void closeNodes() {
-        nodes.forEach(Backplane::close);
-    }
 
     /** A clustered node: its backplane, room service and local delivery, as Duplex wires them. */
     private final class Node {
-        final RedisBackplane backplane = new RedisBackplane(redis.url(), KEPT, Clock.systemUTC(),
-                RedisBackplane.PRESENCE_TTL_MILLIS);
+        final RedisBackplane backplane = backplane(KEPT, RedisBackplane.PRESENCE_TTL_MILLIS);
         final ConnectionRegistry registry = new ConnectionRegistry();
         final RoomService rooms = new RoomService(backplane.store(), backplane.broker(), Clock.systemUTC(),
                 new TextRules(100), 5, backplane);
 
         Node() {
-            nodes.add(backplane);
             backplane.broker().subscribe(new LocalDelivery(registry, rooms));
         }
 
@@ -151,15 +124,5 @@ class RedisHistoryGapTest {
 
     private static List<JsonObject> parse(List<String> frames) {
         return frames.stream().map(f -> Json.createReader(new StringReader(f)).readObject()).toList();
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 }
