@@ -25,12 +25,10 @@ final class FanOut {
     /** Recipients drained on the caller's thread; bigger fan-outs go to the threads in chunks of this size at least. */
     static final int INLINE_UP_TO = 64;
 
-    private final int threads;
     private final ThreadPoolExecutor pool;
 
     /** @param threads drainer threads; 0 drains every fan-out on the caller's thread */
     FanOut(int threads, ThreadFactory threadFactory) {
-        this.threads = threads;
         if (threads == 0) {
             this.pool = null;
             return;
@@ -48,7 +46,7 @@ final class FanOut {
             drainAll(queued);
             return;
         }
-        int chunks = Math.min(threads, (size + INLINE_UP_TO - 1) / INLINE_UP_TO);
+        int chunks = Math.min(pool.getMaximumPoolSize(), (size + INLINE_UP_TO - 1) / INLINE_UP_TO);
         int perChunk = (size + chunks - 1) / chunks;
         for (int from = 0; from < size; from += perChunk) {
             List<ChatConnection> chunk = queued.subList(from, Math.min(size, from + perChunk));
