@@ -22,7 +22,6 @@ BENCH="$ROOT/bench"
 WORK=/tmp/duplex-cluster-bench
 ROUNDS=3
 SMOKE=0
-PAYARA_VERSION=6.2025.10
 REDIS_PORT=9801
 NGINX_PORT=9810
 NODE_PORTS=(9811 9812)
@@ -44,8 +43,9 @@ else
     SUBS=1000; PHASES="fixed:50:2:6,sat:0:2:6"; LOADGEN_LIMIT=300
 fi
 
-# Duplex as the README runs it: the JVM options of the payara-micro plugin in pom.xml.
-NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-$(sed -n '/<javaCommandLineOptions>/,/<\/javaCommandLineOptions>/s:.*<value>\(.*\)</value>.*:\1:p' "$ROOT/pom.xml" | tr '\n' ' ' | sed 's/ $//')}
+# shellcheck source=bench/common.sh
+. "$BENCH/common.sh"
+NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-$(readme_java_opts)}
 
 mkdir -p "$WORK"
 RESULTS="$WORK/results.jsonl"
@@ -107,20 +107,7 @@ ticks() { # utime + stime of the given PIDs, in clock ticks (fields 14 and 15 of
 nginx_pids() { echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); }   # master + workers
 
 # ------------------------------------------------------------------ build
-log "building the WAR from $ROOT (copied to $WORK/src)"
-rm -rf "$WORK/src"
-mkdir -p "$WORK/src"
-cp -r "$ROOT/pom.xml" "$ROOT/src" "$ROOT/.mvn" "$ROOT/webapp" "$WORK/src/"
-# Tests are not compiled: the bench needs only the WAR, whatever state the test tree is in.
-(cd "$WORK/src" && timeout 600 mvn -q -Dmaven.test.skip=true package) >>"$LOG" 2>&1
-cp "$WORK/src/target/duplex.war" "$WORK/duplex.war"
-log "building the load generator"
-(cd "$ROOT" && timeout 600 mvn -q -f bench/loadgen/pom.xml package) >>"$LOG" 2>&1
-LOADGEN_CP="$BENCH/loadgen/target/duplex-loadgen-1.0.0.jar:$BENCH/loadgen/target/lib/HdrHistogram-2.2.2.jar"
-PAYARA_JAR="$HOME/.m2/repository/fish/payara/extras/payara-micro/$PAYARA_VERSION/payara-micro-$PAYARA_VERSION.jar"
-if [ ! -f "$PAYARA_JAR" ]; then
-    (cd "$ROOT" && timeout 600 mvn -q dependency:get -Dartifact=fish.payara.extras:payara-micro:$PAYARA_VERSION) >>"$LOG" 2>&1
-fi
+build_bench
 
 # ------------------------------------------------------------------ redis, nodes, nginx
 start_redis() {

@@ -27,12 +27,8 @@ SMOKE=0
 PATCHES=1
 OUT="$ROOT/docs/BENCHMARKS.md"
 SVG="$ROOT/docs/img/bench-latency.svg"
-PAYARA_VERSION=6.2025.10
-# Duplex as the README runs it: the JVM options of the payara-micro plugin in pom.xml, read from
-# there so the bench cannot drift from the documented run command.
-readme_java_opts() {
-    sed -n '/<javaCommandLineOptions>/,/<\/javaCommandLineOptions>/s:.*<value>\(.*\)</value>.*:\1:p' "$ROOT/pom.xml" | tr '\n' ' ' | sed 's/ $//'
-}
+# shellcheck source=bench/common.sh
+. "$BENCH/common.sh"
 DUPLEX_JAVA_OPTS=${DUPLEX_JAVA_OPTS:-$(readme_java_opts)}
 # The run command for the patched variant: the same unless a proposal changes it.
 PATCHED_JAVA_OPTS=${PATCHED_JAVA_OPTS:-$DUPLEX_JAVA_OPTS}
@@ -78,15 +74,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # ------------------------------------------------------------------ build
-log "building the WAR from $ROOT (copied to $WORK/src)"
-rm -rf "$WORK/src"
-mkdir -p "$WORK/src"
-cp -r "$ROOT/pom.xml" "$ROOT/src" "$ROOT/.mvn" "$WORK/src/"
-[ -d "$ROOT/webapp" ] && cp -r "$ROOT/webapp" "$WORK/src/"
-[ -f "$ROOT/arquillian.xml" ] && cp "$ROOT/arquillian.xml" "$WORK/src/"
-# Tests are not compiled: the bench needs only the WAR, whatever state the test tree is in.
-(cd "$WORK/src" && timeout 600 mvn -q -Dmaven.test.skip=true package) >>"$LOG" 2>&1
-cp "$WORK/src/target/duplex.war" "$WORK/duplex.war"
+build_bench
 SERVERS="duplex peer"
 if [ "$PATCHES" = 1 ] && ls "$BENCH"/patches/*.diff >/dev/null 2>&1; then
     rm -rf "$WORK/src-patched"
@@ -107,15 +95,8 @@ if [ "$PATCHES" = 1 ] && ls "$BENCH"/patches/*.diff >/dev/null 2>&1; then
         SERVERS="duplex peer patched"
     fi
 fi
-log "building the load generator"
-(cd "$ROOT" && timeout 600 mvn -q -f bench/loadgen/pom.xml package) >>"$LOG" 2>&1
-LOADGEN_CP="$BENCH/loadgen/target/duplex-loadgen-1.0.0.jar:$BENCH/loadgen/target/lib/HdrHistogram-2.2.2.jar"
 log "installing ws for the peer"
 (cd "$BENCH/peer-ws" && timeout 300 npm ci --no-audit --no-fund --silent) >>"$LOG" 2>&1
-PAYARA_JAR="$HOME/.m2/repository/fish/payara/extras/payara-micro/$PAYARA_VERSION/payara-micro-$PAYARA_VERSION.jar"
-if [ ! -f "$PAYARA_JAR" ]; then
-    (cd "$ROOT" && timeout 600 mvn -q dependency:get -Dartifact=fish.payara.extras:payara-micro:$PAYARA_VERSION) >>"$LOG" 2>&1
-fi
 cp "$PAYARA_JAR" "$WORK/payara-micro.jar"
 
 # ------------------------------------------------------------------ servers
