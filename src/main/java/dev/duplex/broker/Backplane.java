@@ -2,24 +2,24 @@ package dev.duplex.broker;
 
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * What several nodes need to be one chat, beyond {@link Broker} and {@link MessageStore}: each
- * node follows the log of every room it has members in and delivers it in log order, presence is
- * shared between nodes (and expires with a crashed node), and users are found on any node.
- * Implemented on Redis by {@link RedisBackplane}; a single node runs without one.
+ * Everything a node shares with the other nodes of its chat — rooms' logs, frames for sessions
+ * anywhere, presence and the user directory — behind one interface, so that the chat services run
+ * one code path whether the node is alone ({@link InMemoryBackplane}) or one of a cluster (Redis).
  *
- * <p>The exactly-once rule across nodes: a node delivers each room's log in order and remembers
- * how far it got (its position). A session joins under that room's delivery lock, gets the kept
- * messages after its {@code since} up to the position as replay, and everything after the
- * position live. See docs/SCALING.md.
+ * <p>The exactly-once rule: a node delivers each room's log in order and remembers how far it got
+ * (its position). A session joins under that room's delivery lock, gets the kept messages after
+ * its {@code since} up to the position as replay, and everything after the position live. See
+ * docs/SCALING.md.
  *
  * <p>A node that fell behind a room by more than the room keeps (its subscription was down while
  * the log was trimmed past its position) cannot deliver what was trimmed: it reports that once to
  * {@link #onGap} and continues with the oldest kept message, still in order and exactly once.
  *
- * <p>Every method that talks to the backplane throws {@link BackplaneUnavailableException} when
- * it is unreachable.
+ * <p>Every method that talks to other nodes throws {@link BackplaneUnavailableException} when
+ * they cannot be reached; in memory that never happens.
  */
 public interface Backplane extends AutoCloseable {
 
@@ -33,15 +33,20 @@ public interface Backplane extends AutoCloseable {
      * Follows a room's log on this node (counted: call {@link #unfollow} once per call) and runs
      * {@code atPosition} under the room's delivery lock with the id of the last message delivered
      * here (null when none). If {@code since} is later than that position the node first catches
-     * up, so a client that saw a message elsewhere never gets it twice.
+     * up, so a client that saw a message elsewhere never gets it twice. {@code atPosition} must
+     * only queue frames, not send them.
      */
     void follow(String room, String since, Consumer<String> atPosition);
 
     /** Undoes one {@link #follow}. */
     void unfollow(String room);
 
-    /** Runs {@code action} once message {@code id} of {@code room} was delivered on this node. */
-    void afterDelivered(String room, String id, Runnable action);
+    /**
+     * Once message {@code id} of {@code room} was delivered on this node, runs {@code queue} under
+     * the room's delivery lock, in order with the room's deliveries (so it must only queue), and
+     * the sending it returns once the lock is released.
+     */
+    void afterDelivered(String room, String id, Supplier<Runnable> queue);
 
     /** This node has a first session of {@code name} in {@code room}. */
     Membership enter(String room, String name);
@@ -61,19 +66,22 @@ public interface Backplane extends AutoCloseable {
      */
     void onGap(GapListener listener);
 
-    /** A {@code superchat} session of {@code name} opened on this node. */
+    /** A session of {@code name} that takes directs opened on this node. */
     void online(String name);
 
-    /** A {@code superchat} session of {@code name} closed on this node. */
+    /** Such a session of {@code name} closed on this node. */
     void offline(String name);
 
-    /** Whether {@code name} has a {@code superchat} session on any node. */
+    /** Whether {@code name} has a session that takes directs on any node. */
     boolean reachable(String name);
 
-    /** Whether the backplane answers right now. */
+    /** Whether the other nodes can be reached right now. */
     boolean healthy();
 
-    /** This node's id in the cluster. */
+    /** {@code memory} or {@code redis}, for the health report. */
+    String kind();
+
+    /** This node's id in the cluster, or null when it is alone. */
     String nodeId();
 
     @Override

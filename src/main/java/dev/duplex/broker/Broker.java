@@ -1,17 +1,21 @@
 package dev.duplex.broker;
 
+import dev.duplex.message.ServerFrame;
+
 /**
- * The seam every broadcast passes through. A frame is published once, already encoded, and each
- * subscriber (one per server node) delivers it to its local sessions. The in-memory broker serves
- * a single node; a clustered broker carries the same text between nodes.
+ * The seam every frame for more than its own session passes through (presence, typing, directs,
+ * notices; room messages come through {@link MessageStore#append}). Each subscriber — one per
+ * node — hands it to its local sessions. In memory it stays on the node; over Redis it reaches
+ * every node.
  */
 public interface Broker extends AutoCloseable {
 
     /**
-     * Publishes an encoded frame. Frames published one after another to the same topic reach each
-     * subscriber in that order.
+     * Publishes a frame. Frames published one after another to the same topic reach each
+     * subscriber in that order. Throws {@link BackplaneUnavailableException} when other nodes
+     * cannot be reached.
      */
-    void publish(Topic topic, String encodedFrame);
+    void publish(Topic topic, ServerFrame frame);
 
     /** Registers a subscriber for every topic; returns a handle that removes it. */
     AutoCloseable subscribe(Subscriber subscriber);
@@ -20,9 +24,18 @@ public interface Broker extends AutoCloseable {
     @Override
     void close();
 
-    /** Receives published frames. Must not block: it hands the text to per-session queues. */
+    /** Receives published frames. */
     @FunctionalInterface
     interface Subscriber {
-        void deliver(Topic topic, String encodedFrame);
+
+        /** Returned when nothing needs sending. */
+        Runnable NOTHING_TO_SEND = () -> { };
+
+        /**
+         * Queues the frame for this node's recipients, never blocking or writing: the caller may
+         * hold the room's delivery lock, which fixes the frame's order. Returns what starts the
+         * sending, for the caller to run once it holds no lock.
+         */
+        Runnable deliver(Topic topic, Published frame);
     }
 }

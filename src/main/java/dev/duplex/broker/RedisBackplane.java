@@ -1,6 +1,8 @@
 package dev.duplex.broker;
 
 import dev.duplex.codec.FrameCodec;
+import dev.duplex.message.FrameKind;
+import dev.duplex.message.ServerFrame;
 import dev.duplex.message.ServerFrame.ChatMessage;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.Limit;
@@ -37,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.function.Function;
 
 /**
@@ -327,7 +330,12 @@ public final class RedisBackplane implements Backplane {
         /** Stream id of the last entry delivered here; null until initialised. */
         String position;
         boolean retired;
-        final TreeMap<String, List<Runnable>> pending = new TreeMap<>(StreamIds::compare);
+        final TreeMap<String, List<Supplier<Runnable>>> pending = new TreeMap<>(StreamIds::compare);
+        /**
+         * Sending (and acks) for what was delivered under the lock, started once it is released:
+         * nothing is written while the room's delivery lock is held.
+         */
+        List<Runnable> unsent = new ArrayList<>();
 
         Feed(String room) {
             this.room = room;
@@ -352,6 +360,8 @@ public final class RedisBackplane implements Backplane {
                 }
                 atPosition.accept(StreamIds.ZERO.equals(feed.position) ? null : StreamIds.toMessageId(feed.position));
             }
+            // The caller holds the room's lock: what a catch-up delivered is sent from the delivery thread.
+            submit(() -> sendDelivered(feed));
         } catch (RuntimeException e) {
             unfollow(room);
             throw e;
@@ -368,27 +378,29 @@ public final class RedisBackplane implements Backplane {
             feeds.remove(room);
             synchronized (feed) {
                 feed.retired = true;
-                feed.pending.values().forEach(actions -> actions.forEach(Runnable::run));
+                feed.pending.values().forEach(queued -> queued.forEach(queue -> feed.unsent.add(queue.get())));
                 feed.pending.clear();
             }
+            submit(() -> sendDelivered(feed));
         }
     }
 
     @Override
-    public void afterDelivered(String room, String id, Runnable action) {
+    public void afterDelivered(String room, String id, Supplier<Runnable> action) {
         String streamId = StreamIds.toStreamId(id);
         Feed feed = feeds.get(room);
         if (feed == null || streamId == null) {
-            action.run();
+            action.get().run();
             return;
         }
         synchronized (feed) {
             if (feed.retired || feed.position == null || StreamIds.compare(streamId, feed.position) <= 0) {
-                action.run();
+                feed.unsent.add(action.get());
             } else {
                 feed.pending.computeIfAbsent(streamId, k -> new ArrayList<>(1)).add(action);
             }
         }
+        sendDelivered(feed);
     }
 
     /** The room's last entry, or the last one trimmed if none is kept, or 0-0. */
@@ -448,14 +460,15 @@ public final class RedisBackplane implements Backplane {
                         fill(feed); // a gap: read the stream from our position
                     }
                 }
+                sendDelivered(feed);
             } else if (payload.startsWith("T\n")) {
                 String[] f = payload.split("\n", 7);
                 Topic.Scope scope = Topic.Scope.valueOf(f[1]);
-                Topic topic = new Topic(scope, scope == Topic.Scope.EVERYONE ? null : f[2], f[3].equals("1"),
+                Topic topic = new Topic(scope, scope == Topic.Scope.EVERYONE ? null : f[2], FrameKind.valueOf(f[3]),
                         f[4].isEmpty() ? null : f[4], f[5].isEmpty() ? null : f[5]);
                 Broker.Subscriber target = subscriber;
                 if (target != null) {
-                    target.deliver(topic, f[6]);
+                    target.deliver(topic, Published.encoded(f[6])).run();
                 }
             }
         } catch (BackplaneUnavailableException e) {
@@ -504,32 +517,52 @@ public final class RedisBackplane implements Backplane {
         advance(feed, lastTrimmed);
     }
 
+    /** Queues a message for this node's sessions under the feed's lock; see {@link #sendDelivered}. */
     private void deliver(Feed feed, String streamId, ChatMessage message) {
         Broker.Subscriber target = subscriber;
         if (target != null) {
-            target.deliver(Topic.room(feed.room), FrameCodec.encode(message));
+            feed.unsent.add(target.deliver(Topic.room(feed.room), Published.of(message)));
         }
         advance(feed, streamId);
     }
 
-    /** Sets the position and runs what waited for it (acks). */
+    /** Sets the position and releases what waited for it (acks), in order after the deliveries. */
     private static void advance(Feed feed, String streamId) {
         feed.position = streamId;
         while (!feed.pending.isEmpty() && StreamIds.compare(feed.pending.firstKey(), streamId) <= 0) {
-            feed.pending.pollFirstEntry().getValue().forEach(Runnable::run);
+            for (Supplier<Runnable> queue : feed.pending.pollFirstEntry().getValue()) {
+                feed.unsent.add(queue.get());
+            }
+        }
+    }
+
+    /** Starts the sending of what was delivered under the feed's lock; called without it. */
+    private static void sendDelivered(Feed feed) {
+        List<Runnable> batch;
+        synchronized (feed) {
+            if (feed.unsent.isEmpty()) {
+                return;
+            }
+            batch = feed.unsent;
+            feed.unsent = new ArrayList<>();
+        }
+        for (Runnable sending : batch) {
+            sending.run();
         }
     }
 
     private void catchUpAll() {
         for (Feed feed : feeds.values()) {
-            synchronized (feed) {
-                if (!feed.retired && feed.position != null) {
-                    try {
+            try {
+                synchronized (feed) {
+                    if (!feed.retired && feed.position != null) {
                         fill(feed);
-                    } catch (BackplaneUnavailableException e) {
-                        return;
                     }
                 }
+            } catch (BackplaneUnavailableException e) {
+                return;
+            } finally {
+                sendDelivered(feed);
             }
         }
     }
@@ -726,6 +759,11 @@ public final class RedisBackplane implements Backplane {
     }
 
     @Override
+    public String kind() {
+        return "redis";
+    }
+
+    @Override
     public void close() {
         if (closed) {
             return;
@@ -755,13 +793,13 @@ public final class RedisBackplane implements Backplane {
     private final class RedisBroker implements Broker {
 
         @Override
-        public void publish(Topic topic, String encodedFrame) {
+        public void publish(Topic topic, ServerFrame frame) {
             if (closed) {
                 throw new IllegalStateException("broker is closed");
             }
             String payload = "T\n" + topic.scope() + "\n" + nullToEmpty(topic.key()) + "\n"
-                    + (topic.superchatOnly() ? "1" : "0") + "\n" + nullToEmpty(topic.exceptSession()) + "\n"
-                    + nullToEmpty(topic.exceptName()) + "\n" + encodedFrame;
+                    + topic.kind() + "\n" + nullToEmpty(topic.exceptConnection()) + "\n"
+                    + nullToEmpty(topic.exceptName()) + "\n" + FrameCodec.encode(frame);
             call(c -> c.publish(BUS, payload));
         }
 

@@ -1,20 +1,22 @@
 package dev.duplex.broker;
 
+import dev.duplex.message.FrameKind;
+
 /**
- * Who a published frame is for: the sessions of one room, of one user, or everyone; optionally
- * only {@code superchat} sessions (frames {@code chat} clients do not know), and optionally
- * skipping one session or every session of one user.
+ * Who a published frame is for: the sessions of one room, of one user, or everyone, of those only
+ * the sessions whose sub-protocol takes its {@link FrameKind}, optionally skipping one connection
+ * or every session of one user.
  *
- * @param scope          room, user or everyone
- * @param key            the room or user name; null for everyone
- * @param superchatOnly  deliver to {@code superchat} sessions only
- * @param exceptSession  id of a session to skip, or null
- * @param exceptName     a user whose sessions are skipped, or null
+ * @param scope             room, user or everyone
+ * @param key               the room or user name; null for everyone
+ * @param kind              what the frame is; only sessions that receive this kind get it
+ * @param exceptConnection  id of a connection to skip (ids are unique across nodes), or null
+ * @param exceptName        a user whose sessions are skipped, or null
  */
-public record Topic(Scope scope, String key, boolean superchatOnly, String exceptSession, String exceptName) {
+public record Topic(Scope scope, String key, FrameKind kind, String exceptConnection, String exceptName) {
 
     /** Every session in every room (operator notices). */
-    public static final Topic EVERYONE = new Topic(Scope.EVERYONE, null, false, null, null);
+    public static final Topic EVERYONE = new Topic(Scope.EVERYONE, null, FrameKind.NOTICE, null, null);
 
     public enum Scope { ROOM, USER, EVERYONE }
 
@@ -24,25 +26,26 @@ public record Topic(Scope scope, String key, boolean superchatOnly, String excep
         }
     }
 
-    /** Every session in a room, both sub-protocols. */
+    /** The chat messages of a room, for every session in it. */
     public static Topic room(String room) {
-        return new Topic(Scope.ROOM, room, false, null, null);
+        return room(room, FrameKind.MESSAGE);
     }
 
-    /** Every session of a user. */
+    /** Frames of one kind for the sessions of a room that receive that kind. */
+    public static Topic room(String room, FrameKind kind) {
+        return new Topic(Scope.ROOM, room, kind, null, null);
+    }
+
+    /** Direct messages for every session of a user that receives them. */
     public static Topic user(String name) {
-        return new Topic(Scope.USER, name, false, null, null);
+        return new Topic(Scope.USER, name, FrameKind.DIRECT, null, null);
     }
 
-    public Topic onlySuperchat() {
-        return new Topic(scope, key, true, exceptSession, exceptName);
-    }
-
-    public Topic skipSession(String sessionId) {
-        return new Topic(scope, key, superchatOnly, sessionId, exceptName);
+    public Topic skipConnection(String connectionId) {
+        return new Topic(scope, key, kind, connectionId, exceptName);
     }
 
     public Topic skipName(String name) {
-        return new Topic(scope, key, superchatOnly, exceptSession, name);
+        return new Topic(scope, key, kind, exceptConnection, name);
     }
 }

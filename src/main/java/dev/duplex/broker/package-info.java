@@ -1,8 +1,10 @@
 /**
- * Broker: the seams between the node that accepts a message and everyone who should see it —
- * {@code Broker} carries already-encoded frames to every node's local sessions, and
- * {@code MessageStore} keeps each room's recent messages and assigns their ids (the source of
- * {@code since} replay and history). The in-memory implementations serve a single node; clustered
- * ones plug in behind the same interfaces.
+ * Broker: everything a node shares with the other nodes of its chat, behind one interface,
+ * {@code Backplane} — {@code Broker} carries frames (presence, typing, directs, notices) to every
+ * node's local sessions, {@code MessageStore} keeps each room's log and assigns message ids (the
+ * source of {@code since} replay and history), and presence and the user directory span nodes.
+ * {@code InMemoryBackplane} serves a node that is alone; {@code RedisBackplane} makes several
+ * nodes one chat. The services never ask which one they have. Frames travel as {@code Published},
+ * encoded once and only when some session takes them.
  */
 package dev.duplex.broker;

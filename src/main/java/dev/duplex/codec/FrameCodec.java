@@ -3,7 +3,7 @@ package dev.duplex.codec;
 import dev.duplex.config.DuplexConfig;
 import dev.duplex.message.ClientFrame;
 import dev.duplex.message.ServerFrame;
-import dev.duplex.protocol.ErrorCode;
+import dev.duplex.message.ErrorCode;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;

@@ -1,9 +1,12 @@
 package dev.duplex.protocol;
 
 import dev.duplex.codec.FrameCodec;
+import dev.duplex.connection.Connection;
 import dev.duplex.message.ClientFrame;
+import dev.duplex.message.CloseCode;
+import dev.duplex.message.ErrorCode;
+import dev.duplex.message.FrameKind;
 import dev.duplex.message.ServerFrame;
-import dev.duplex.service.ChatConnection;
 import dev.duplex.service.RoomService;
 
 /**
@@ -25,9 +28,19 @@ public final class ChatProtocol implements SubProtocolHandler {
     }
 
     @Override
-    public void handle(ChatConnection connection, ClientFrame frame) {
+    public boolean receives(FrameKind kind) {
+        return kind == FrameKind.MESSAGE || kind == FrameKind.NOTICE;
+    }
+
+    @Override
+    public ServerFrame.Welcome welcome(String name, String room, ServerFrame.Limits limits) {
+        return new ServerFrame.Welcome(name(), name, room);
+    }
+
+    @Override
+    public void handle(Connection connection, ClientFrame frame) {
         if (frame instanceof ClientFrame.SendMessage message) {
-            rooms.post(connection, connection.room(), message.text(), null, false);
+            rooms.post(connection, connection.room(), message.text());
         } else if (!handleShared(connection, frame)) {
             connection.sendError(ErrorCode.UNKNOWN_TYPE, "sub-protocol chat does not accept \""
                     + typeName(frame) + "\" frames; connect with superchat for them");
@@ -35,14 +48,14 @@ public final class ChatProtocol implements SubProtocolHandler {
     }
 
     /** Frames every sub-protocol treats alike: ping, and input that did not decode. */
-    static boolean handleShared(ChatConnection connection, ClientFrame frame) {
+    static boolean handleShared(Connection connection, ClientFrame frame) {
         if (frame instanceof ClientFrame.Ping) {
             connection.send(new ServerFrame.Pong());
             return true;
         }
         if (frame instanceof ClientFrame.Rejected rejected) {
             if (FrameCodec.FRAME_TOO_BIG.equals(rejected.code())) {
-                connection.close(AppCloseCode.FRAME_TOO_BIG);
+                connection.close(CloseCode.FRAME_TOO_BIG.close());
             } else {
                 connection.sendError(rejected.code(), rejected.message());
             }

@@ -1,14 +1,19 @@
 package dev.duplex.protocol;
 
+import dev.duplex.connection.Connection;
+import dev.duplex.connection.SubProtocol;
 import dev.duplex.message.ClientFrame;
-import dev.duplex.service.ChatConnection;
+import dev.duplex.message.ServerFrame;
 
-/** What one sub-protocol does with each frame a session speaking it sends. */
-public interface SubProtocolHandler {
+/**
+ * One sub-protocol: what its sessions receive ({@link SubProtocol#receives}), the welcome they get,
+ * and what it does with each frame they send.
+ */
+public interface SubProtocolHandler extends SubProtocol {
 
-    /** The sub-protocol's name as negotiated through {@code Sec-WebSocket-Protocol}. */
-    String name();
+    /** The session's first frame. */
+    ServerFrame.Welcome welcome(String name, String room, ServerFrame.Limits limits);
 
     /** Handles one decoded frame; refusals are answered with {@code error} frames, never thrown. */
-    void handle(ChatConnection connection, ClientFrame frame);
+    void handle(Connection connection, ClientFrame frame);
 }

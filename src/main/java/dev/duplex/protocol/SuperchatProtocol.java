@@ -1,7 +1,10 @@
 package dev.duplex.protocol;
 
+import dev.duplex.connection.Connection;
 import dev.duplex.message.ClientFrame;
-import dev.duplex.service.ChatConnection;
+import dev.duplex.message.ErrorCode;
+import dev.duplex.message.FrameKind;
+import dev.duplex.message.ServerFrame;
 import dev.duplex.service.DirectService;
 import dev.duplex.service.RoomService;
 
@@ -25,14 +28,24 @@ public final class SuperchatProtocol implements SubProtocolHandler {
     }
 
     @Override
-    public void handle(ChatConnection connection, ClientFrame frame) {
+    public boolean receives(FrameKind kind) {
+        return true;
+    }
+
+    @Override
+    public ServerFrame.Welcome welcome(String name, String room, ServerFrame.Limits limits) {
+        return new ServerFrame.Welcome(name(), name, room, limits);
+    }
+
+    @Override
+    public void handle(Connection connection, ClientFrame frame) {
         if (frame instanceof ClientFrame.SendMessage message) {
             String room = message.room() != null ? message.room() : connection.room();
-            rooms.post(connection, room, message.text(), message.ref(), true);
+            rooms.postAcknowledged(connection, room, message.text(), message.ref());
         } else if (frame instanceof ClientFrame.Join join) {
             rooms.join(connection, join.room(), join.since());
         } else if (frame instanceof ClientFrame.Leave leave) {
-            rooms.leave(connection, leave.room(), true);
+            rooms.leave(connection, leave.room());
         } else if (frame instanceof ClientFrame.Direct direct) {
             directs.send(connection, direct.to(), direct.text(), direct.ref());
         } else if (frame instanceof ClientFrame.Typing typing) {

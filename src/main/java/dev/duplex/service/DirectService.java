@@ -5,42 +5,40 @@ import dev.duplex.broker.BackplaneUnavailableException;
 import dev.duplex.broker.Broker;
 import dev.duplex.broker.MessageIds;
 import dev.duplex.broker.Topic;
-import dev.duplex.codec.FrameCodec;
+import dev.duplex.connection.Connection;
+import dev.duplex.connection.ConnectionRegistry;
+import dev.duplex.message.ErrorCode;
+import dev.duplex.message.FrameKind;
 import dev.duplex.message.ServerFrame;
-import dev.duplex.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 
 /**
- * Direct messages between users: delivered to every {@code superchat} session of the recipient
- * and every other session of the sender, acknowledged to the sending session. Not stored.
+ * Direct messages between users: delivered to every session of the recipient that takes directs
+ * and every other such session of the sender, acknowledged to the sending session. Not stored.
  */
 public final class DirectService {
 
     private final ConnectionRegistry registry;
+    private final Backplane backplane;
     private final Broker broker;
     private final MessageIds ids;
     private final Clock clock;
     private final TextRules rules;
-    /** The cluster, to find users on other nodes; null for a single node. */
-    private final Backplane cluster;
 
-    public DirectService(ConnectionRegistry registry, Broker broker, MessageIds ids, Clock clock, TextRules rules) {
-        this(registry, broker, ids, clock, rules, null);
-    }
-
-    public DirectService(ConnectionRegistry registry, Broker broker, MessageIds ids, Clock clock, TextRules rules,
-                         Backplane cluster) {
-        this.cluster = cluster;
+    /** @param backplane finds users on every node and carries the message to them */
+    public DirectService(ConnectionRegistry registry, Backplane backplane, MessageIds ids, Clock clock,
+                         TextRules rules) {
         this.registry = registry;
-        this.broker = broker;
+        this.backplane = backplane;
+        this.broker = backplane.broker();
         this.ids = ids;
         this.clock = clock;
         this.rules = rules;
     }
 
-    public void send(ChatConnection sender, String to, String text, String ref) {
+    public void send(Connection sender, String to, String text, String ref) {
         if (to == null || to.isBlank()) {
             sender.sendError(ErrorCode.BAD_FRAME, "field \"to\" is required", ref, null);
             return;
@@ -50,14 +48,14 @@ public final class DirectService {
             sender.sendError(violation.get().code(), violation.get().message(), ref, null);
             return;
         }
-        boolean reachable = registry.sessionsOf(to).stream().anyMatch(ChatConnection::superchat);
-        if (!reachable && cluster != null) {
-            try {
-                reachable = cluster.reachable(to);
-            } catch (BackplaneUnavailableException e) {
-                unavailable(sender, ref);
-                return;
-            }
+        boolean reachable;
+        try {
+            // A session here answers without asking the directory.
+            reachable = registry.sessionsOf(to).stream().anyMatch(c -> c.receives(FrameKind.DIRECT))
+                    || backplane.reachable(to);
+        } catch (BackplaneUnavailableException e) {
+            unavailable(sender, ref);
+            return;
         }
         if (!reachable) {
             sender.sendError(ErrorCode.NO_SUCH_USER,
@@ -66,16 +64,15 @@ public final class DirectService {
         }
         ServerFrame.DirectMessage direct = new ServerFrame.DirectMessage(ids.next(), sender.name(), to, text,
                 clock.instant().truncatedTo(ChronoUnit.MILLIS));
-        String encoded = FrameCodec.encode(direct);
         try {
-            broker.publish(Topic.user(to).onlySuperchat().skipSession(sender.id()), encoded);
+            broker.publish(Topic.user(to).skipConnection(sender.id()), direct);
         } catch (BackplaneUnavailableException e) {
             unavailable(sender, ref);
             return;
         }
         if (!to.equals(sender.name())) {
             try {
-                broker.publish(Topic.user(sender.name()).onlySuperchat().skipSession(sender.id()), encoded);
+                broker.publish(Topic.user(sender.name()).skipConnection(sender.id()), direct);
             } catch (BackplaneUnavailableException e) {
                 // the recipient has it; only the sender's other tabs miss their copy
             }
@@ -83,7 +80,7 @@ public final class DirectService {
         sender.send(new ServerFrame.Ack(ref, direct.id()));
     }
 
-    private static void unavailable(ChatConnection sender, String ref) {
+    private static void unavailable(Connection sender, String ref) {
         sender.sendError(ErrorCode.UNAVAILABLE,
                 "the chat backplane is unreachable; the direct message was not sent, try again shortly", ref, null);
     }

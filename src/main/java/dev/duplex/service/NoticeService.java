@@ -3,7 +3,6 @@ package dev.duplex.service;
 import dev.duplex.broker.Broker;
 import dev.duplex.broker.MessageIds;
 import dev.duplex.broker.Topic;
-import dev.duplex.codec.FrameCodec;
 import dev.duplex.message.ServerFrame;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
@@ -36,7 +35,7 @@ public final class NoticeService {
         });
         ServerFrame.Notice notice = new ServerFrame.Notice(
                 ids.next(), text, clock.instant().truncatedTo(ChronoUnit.MILLIS));
-        broker.publish(Topic.EVERYONE, FrameCodec.encode(notice));
+        broker.publish(Topic.EVERYONE, notice);
         return notice;
     }
 }

@@ -6,8 +6,11 @@ import dev.duplex.broker.Broker;
 import dev.duplex.broker.MessageStore;
 import dev.duplex.broker.Topic;
 import dev.duplex.codec.FrameCodec;
+import dev.duplex.connection.Connection;
+import dev.duplex.connection.OutboundFrame;
+import dev.duplex.message.ErrorCode;
+import dev.duplex.message.FrameKind;
 import dev.duplex.message.ServerFrame;
-import dev.duplex.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -16,262 +19,255 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
- * Rooms: joining and leaving (with presence), posting (store, then publish), typing and history.
- * Every refusal is an {@code error} frame to the asking session (docs/PROTOCOL.md).
+ * Rooms: joining and leaving (with presence), posting (appended to the room's log, which delivers
+ * it), typing and history, the same whether the node is alone or one of a cluster: the
+ * {@link Backplane} decides where the log and the members live. Every refusal is an {@code error}
+ * frame to the asking session (docs/PROTOCOL.md).
+ *
+ * <p>No lock of a room is held while anything is sent: under it, frames are only queued.
  */
 public final class RoomService {
 
-    /** Messages a {@code superchat} session gets when it joins without {@code since}. */
+    /** Messages a session gets when it joins without {@code since}. */
     public static final int HISTORY_ON_JOIN = 50;
     /** The largest {@code history} page. */
     public static final int HISTORY_PAGE_MAX = 200;
-    /** Typing notifications relayed per session per second; the rest are dropped. */
-    public static final int TYPING_PER_SECOND = 3;
+
+    private static final Pattern ROOM = Pattern.compile("[a-z0-9-]{1,32}");
 
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
+    private final Backplane backplane;
     private final MessageStore store;
     private final Broker broker;
     private final Clock clock;
     private final TextRules rules;
     private final int maxRoomsPerSession;
-    /** The cluster this node is part of; null for a single node (everything in memory). */
-    private final Backplane cluster;
 
-    public RoomService(MessageStore store, Broker broker, Clock clock, TextRules rules, int maxRoomsPerSession) {
-        this(store, broker, clock, rules, maxRoomsPerSession, null);
-    }
-
-    /**
-     * @param cluster the backplane when this node is one of several (then {@code store} and
-     *                {@code broker} are the backplane's), or null for a single node
-     */
-    public RoomService(MessageStore store, Broker broker, Clock clock, TextRules rules, int maxRoomsPerSession,
-                       Backplane cluster) {
-        this.store = store;
-        this.broker = broker;
+    public RoomService(Backplane backplane, Clock clock, TextRules rules, int maxRoomsPerSession) {
+        this.backplane = backplane;
+        this.store = backplane.store();
+        this.broker = backplane.broker();
         this.clock = clock;
         this.rules = rules;
         this.maxRoomsPerSession = maxRoomsPerSession;
-        this.cluster = cluster;
-        if (cluster != null) {
-            // A crashed node's members expire; whichever node notices tells the room.
-            cluster.onExpired((room, name, members) -> publishQuietly(Topic.room(room).onlySuperchat(),
-                    new ServerFrame.Presence(room, "leave", name, members)));
-            cluster.onGap(this::fellBehind);
-        }
+        // A crashed node's members expire; whichever node notices tells the room.
+        backplane.onExpired((room, name, members) -> publishQuietly(Topic.room(room, FrameKind.PRESENCE),
+                new ServerFrame.Presence(room, "leave", name, members)));
+        backplane.onGap(this::fellBehind);
+    }
+
+    /** A valid room name, for parameters and frames alike (docs/PROTOCOL.md, "Connecting"). */
+    public static boolean isValidRoom(String room) {
+        return room != null && ROOM.matcher(room).matches();
     }
 
     /**
-     * This clustered node skipped messages of a room that were trimmed before it delivered them
-     * (it fell behind by more than the room keeps). Its {@code superchat} sessions there get
+     * This node skipped messages of a room that were trimmed before it delivered them (it fell
+     * behind by more than the room keeps). Its sessions there that follow room state get
      * {@code history-gap}, as on a resume with a too old {@code since}, before the oldest kept
-     * message that follows; {@code chat} sessions have no such frame and just carry on. Runs on the
-     * delivery path, in order with the room's messages.
+     * message that follows; the others just carry on. Runs on the delivery path, in order with the
+     * room's messages.
      */
     private void fellBehind(String roomName, String after, String lastTrimmed) {
         OutboundFrame frame = OutboundFrame.of(FrameCodec.encode(new ServerFrame.Error(ErrorCode.HISTORY_GAP.wire(),
                 "this server fell behind the room: messages " + (after == null ? "" : "after " + after + " ")
                         + "up to " + lastTrimmed + " are no longer kept; continuing with the oldest kept",
                 null, roomName)));
-        for (ChatConnection connection : sessionsIn(roomName)) {
-            if (connection.superchat()) {
+        for (Connection connection : sessionsIn(roomName)) {
+            if (connection.receives(FrameKind.ROOM_STATE)) {
                 connection.send(frame);
             }
         }
     }
 
+    private enum JoinOutcome { JOINED, REFUSED, UNAVAILABLE }
+
     /**
-     * Puts a session in a room. A {@code superchat} session is sent {@code joined} and then either
-     * the messages after {@code since} or the latest {@value #HISTORY_ON_JOIN}; a {@code chat}
-     * session just starts receiving. The other members hear of a new member through presence.
+     * Puts a session in a room. A session that follows room state is sent {@code joined} and then
+     * either the messages after {@code since} or the latest {@value #HISTORY_ON_JOIN}; a
+     * {@code chat} session just starts receiving. The other members hear of a new member through
+     * presence.
      */
-    public void join(ChatConnection connection, String roomName, String since) {
-        tryJoin(connection, roomName, since, false);
+    public void join(Connection connection, String roomName, String since) {
+        if (join(connection, roomName, since, true) == JoinOutcome.UNAVAILABLE) {
+            unavailable(connection, null, roomName);
+        }
     }
 
     /**
-     * {@link #join}; returns false only when a clustered node could not reach its backplane (then
-     * the session is not in the room; it was sent {@code unavailable} unless {@code handshake}).
+     * Puts a new session in its handshake room, before its {@code welcome} goes out. Returns false
+     * when the backplane is unreachable: the session is not in the room, and is to be refused.
      */
-    boolean tryJoin(ChatConnection connection, String roomName, String since, boolean handshake) {
-        if (!HandshakeParams.isValidRoom(roomName)) {
+    public boolean joinOnOpen(Connection connection, String roomName, String since) {
+        return join(connection, roomName, since, false) != JoinOutcome.UNAVAILABLE;
+    }
+
+    private JoinOutcome join(Connection connection, String roomName, String since, boolean sendNow) {
+        if (!isValidRoom(roomName)) {
             connection.sendError(ErrorCode.INVALID_ROOM, "room must be 1-32 of a-z, 0-9 and -", null, roomName);
-            return true;
+            return JoinOutcome.REFUSED;
         }
         if (connection.rooms().contains(roomName)) {
             connection.sendError(ErrorCode.ALREADY_JOINED, "already in room " + roomName, null, roomName);
-            return true;
+            return JoinOutcome.REFUSED;
         }
         if (connection.rooms().size() >= maxRoomsPerSession) {
             connection.sendError(ErrorCode.TOO_MANY_ROOMS,
                     "a session may be in at most " + maxRoomsPerSession + " rooms", null, roomName);
-            return true;
+            return JoinOutcome.REFUSED;
         }
-        if (cluster != null) {
-            return clusterJoin(connection, roomName, since, handshake);
-        }
+        boolean followsState = connection.receives(FrameKind.ROOM_STATE);
         while (true) {
             Room room = rooms.computeIfAbsent(roomName, Room::new);
             synchronized (room) {
                 if (room.retired()) {
                     continue; // emptied and removed while we waited; take the live one
                 }
-                boolean newMember = room.add(connection);
-                connection.rooms().add(roomName);
-                List<String> members = room.members();
-                if (connection.superchat()) {
-                    connection.send(new ServerFrame.Joined(roomName, members));
-                    replay(connection, roomName, since);
-                }
-                if (newMember) {
-                    announce(room, connection, "join", members);
-                }
-                return true;
-            }
-        }
-    }
-
-    /**
-     * Joins on a clustered node: under the room's lock and then its delivery lock, the session gets
-     * the kept messages up to what this node delivered, and everything after that live.
-     */
-    private boolean clusterJoin(ChatConnection connection, String roomName, String since, boolean handshake) {
-        while (true) {
-            Room room = rooms.computeIfAbsent(roomName, Room::new);
-            synchronized (room) {
-                if (room.retired()) {
-                    continue;
-                }
-                boolean newLocal = !room.hasName(connection.name());
+                boolean firstHere = !room.hasName(connection.name());
                 Backplane.Membership membership;
                 try {
-                    membership = newLocal ? cluster.enter(roomName, connection.name())
-                            : new Backplane.Membership(false, cluster.members(roomName));
+                    membership = firstHere ? backplane.enter(roomName, connection.name())
+                            : new Backplane.Membership(false, followsState ? backplane.members(roomName) : List.of());
                 } catch (BackplaneUnavailableException e) {
-                    return joinFailed(connection, room, handshake);
+                    retireIfEmpty(room);
+                    return JoinOutcome.UNAVAILABLE;
                 }
                 try {
-                    cluster.follow(roomName, connection.superchat() ? since : null, position -> {
-                        List<ServerFrame.ChatMessage> replay = List.of();
-                        boolean gap = false;
-                        if (connection.superchat()) {
-                            if (since == null) {
-                                replay = store.latest(roomName, HISTORY_ON_JOIN, position);
-                            } else {
-                                MessageStore.Replay after = store.after(roomName, since, position);
-                                replay = after.messages();
-                                gap = after.gap();
-                            }
-                        }
+                    backplane.follow(roomName, followsState ? since : null, position -> {
                         room.add(connection);
                         connection.rooms().add(roomName);
-                        if (connection.superchat()) {
-                            connection.send(new ServerFrame.Joined(roomName, membership.members()));
-                            if (gap) {
-                                connection.sendError(ErrorCode.HISTORY_GAP, "messages after " + since
-                                        + " are no longer kept; sending the " + store.keptPerRoom() + " kept", null,
-                                        roomName);
-                            }
-                            replay.forEach(connection::sendReplay);
+                        if (followsState) {
+                            connection.enqueue(new ServerFrame.Joined(roomName, membership.members()));
+                            replay(connection, roomName, since, position);
                         }
                     });
                 } catch (BackplaneUnavailableException e) {
-                    if (newLocal) {
+                    if (firstHere) {
                         try {
-                            cluster.exit(roomName, connection.name());
+                            backplane.exit(roomName, connection.name());
                         } catch (BackplaneUnavailableException ignored) {
                             // its entry expires
                         }
                     }
-                    return joinFailed(connection, room, handshake);
+                    room.remove(connection);
+                    connection.rooms().remove(roomName);
+                    retireIfEmpty(room);
+                    return JoinOutcome.UNAVAILABLE;
                 }
                 if (membership.changed()) {
-                    announce(room, connection, "join", membership.members());
+                    room.announceLater("join", connection, membership.members());
                 }
-                return true;
             }
+            if (sendNow) {
+                connection.flush();
+            }
+            room.publishAnnouncements(this::publishQuietly);
+            return JoinOutcome.JOINED;
         }
     }
 
-    private boolean joinFailed(ChatConnection connection, Room room, boolean handshake) {
+    /** Queues the kept messages after {@code since} (or the latest) up to what this node delivered. */
+    private void replay(Connection connection, String roomName, String since, String position) {
+        List<ServerFrame.ChatMessage> messages;
+        if (since == null) {
+            messages = store.latest(roomName, HISTORY_ON_JOIN, position);
+        } else {
+            MessageStore.Replay after = store.after(roomName, since, position);
+            if (after.gap()) {
+                connection.enqueue(new ServerFrame.Error(ErrorCode.HISTORY_GAP.wire(), "messages after " + since
+                        + " are no longer kept; sending the " + store.keptPerRoom() + " kept", null, roomName));
+            }
+            messages = after.messages();
+        }
+        for (ServerFrame.ChatMessage message : messages) {
+            connection.enqueueReplay(message);
+        }
+    }
+
+    private void retireIfEmpty(Room room) {
         if (room.isEmpty()) {
             room.retire();
             rooms.remove(room.name(), room);
         }
-        if (!handshake) {
-            unavailable(connection, null, room.name());
-        }
-        return false;
     }
 
-    private static void unavailable(ChatConnection connection, String ref, String roomName) {
+    private static void unavailable(Connection connection, String ref, String roomName) {
         connection.sendError(ErrorCode.UNAVAILABLE,
                 "the chat backplane is unreachable; nothing was done, try again shortly", ref, roomName);
     }
 
-    /** Takes a session out of a room; {@code confirm} answers {@code left} (or {@code not-joined}). */
-    public void leave(ChatConnection connection, String roomName, boolean confirm) {
-        Room room = roomName == null ? null : rooms.get(roomName);
-        if (room == null || !connection.rooms().contains(roomName)) {
-            if (confirm) {
-                connection.sendError(ErrorCode.NOT_JOINED, "not in room " + roomName, null, roomName);
-            }
-            return;
-        }
-        synchronized (room) {
-            connection.rooms().remove(roomName);
-            if (cluster != null) {
-                clusterLeave(room, connection);
-            } else if (room.remove(connection)) {
-                announce(room, connection, "leave", room.members());
-            }
-            if (room.isEmpty()) {
-                room.retire();
-                rooms.remove(roomName, room);
-            }
-        }
-        if (confirm) {
+    /** A {@code leave} frame: takes the session out of the room and answers {@code left} or {@code not-joined}. */
+    public void leave(Connection connection, String roomName) {
+        if (depart(connection, roomName)) {
             connection.send(new ServerFrame.Left(roomName));
-        }
-    }
-
-    private void clusterLeave(Room room, ChatConnection connection) {
-        boolean wasIn = room.sessions().contains(connection);
-        boolean lastLocal = room.remove(connection);
-        if (wasIn) {
-            cluster.unfollow(room.name());
-        }
-        if (lastLocal) {
-            try {
-                Backplane.Membership membership = cluster.exit(room.name(), connection.name());
-                if (membership.changed()) {
-                    announce(room, connection, "leave", membership.members());
-                }
-            } catch (BackplaneUnavailableException e) {
-                // not refreshed any more: the entry expires and the expiry is announced
-            }
+        } else {
+            connection.sendError(ErrorCode.NOT_JOINED, "not in room " + roomName, null, roomName);
         }
     }
 
     /** Takes a closing session out of every room it is in. */
-    public void leaveAll(ChatConnection connection) {
+    public void leaveAll(Connection connection) {
         for (String roomName : Set.copyOf(connection.rooms())) {
-            leave(connection, roomName, false);
+            depart(connection, roomName);
         }
     }
 
+    /** Takes a session out of a room; false when it was not in it. */
+    private boolean depart(Connection connection, String roomName) {
+        Room room = roomName == null ? null : rooms.get(roomName);
+        if (room == null || !connection.rooms().contains(roomName)) {
+            return false;
+        }
+        synchronized (room) {
+            connection.rooms().remove(roomName);
+            boolean wasIn = room.contains(connection);
+            boolean lastHere = room.remove(connection);
+            if (wasIn) {
+                backplane.unfollow(roomName);
+            }
+            if (lastHere) {
+                try {
+                    Backplane.Membership membership = backplane.exit(roomName, connection.name());
+                    if (membership.changed()) {
+                        room.announceLater("leave", connection, membership.members());
+                    }
+                } catch (BackplaneUnavailableException e) {
+                    // not refreshed any more: the entry expires and the expiry is announced
+                }
+            }
+            retireIfEmpty(room);
+        }
+        room.publishAnnouncements(this::publishQuietly);
+        return true;
+    }
+
+    /** A {@code chat} message: posted to the session's room, no acknowledgement. */
+    public Optional<ServerFrame.ChatMessage> post(Connection sender, String roomName, String text) {
+        return append(sender, roomName, text, null);
+    }
+
     /**
-     * Stores and publishes a message to a room the session is in. With {@code ack}, the sender is
-     * told the id under its {@code ref} once the message is stored and published.
-     *
-     * @return the message, or empty when it was refused
+     * A message with a {@code ref}: once the room's log has it and this node delivered it (so after
+     * the sender's own copy), the sender is told its id under the {@code ref}.
      */
-    public Optional<ServerFrame.ChatMessage> post(ChatConnection sender, String roomName, String text,
-                                                  String ref, boolean ack) {
-        Room room = memberRoom(sender, roomName, ref);
-        if (room == null) {
+    public Optional<ServerFrame.ChatMessage> postAcknowledged(Connection sender, String roomName, String text,
+                                                              String ref) {
+        Optional<ServerFrame.ChatMessage> posted = append(sender, roomName, text, ref);
+        posted.ifPresent(message -> {
+            ServerFrame.Ack ack = new ServerFrame.Ack(ref, message.id());
+            backplane.afterDelivered(roomName, message.id(), () -> {
+                sender.enqueue(ack);
+                return sender::flush;
+            });
+        });
+        return posted;
+    }
+
+    private Optional<ServerFrame.ChatMessage> append(Connection sender, String roomName, String text, String ref) {
+        if (memberRoom(sender, roomName, ref) == null) {
             return Optional.empty();
         }
         Optional<TextRules.Violation> violation = rules.check(text);
@@ -279,51 +275,25 @@ public final class RoomService {
             sender.sendError(violation.get().code(), violation.get().message(), ref, roomName);
             return Optional.empty();
         }
-        if (cluster != null) {
-            return clusterPost(sender, roomName, text, ref, ack);
-        }
-        ServerFrame.ChatMessage message;
-        synchronized (room) {
-            message = store.append(roomName, sender.name(), text, now());
-            broker.publish(Topic.room(roomName), FrameCodec.encode(message));
-        }
-        if (ack) {
-            sender.send(new ServerFrame.Ack(ref, message.id()));
-        }
-        return Optional.of(message);
-    }
-
-    /**
-     * Posts on a clustered node: the backplane orders the room; the ack goes out once Redis has the
-     * message and this node delivered it (so after the sender's own copy).
-     */
-    private Optional<ServerFrame.ChatMessage> clusterPost(ChatConnection sender, String roomName, String text,
-                                                          String ref, boolean ack) {
-        ServerFrame.ChatMessage message;
         try {
-            message = store.append(roomName, sender.name(), text, now());
+            return Optional.of(store.append(roomName, sender.name(), text, now()));
         } catch (BackplaneUnavailableException e) {
             unavailable(sender, ref, roomName);
             return Optional.empty();
         }
-        if (ack) {
-            ServerFrame.Ack acknowledgement = new ServerFrame.Ack(ref, message.id());
-            cluster.afterDelivered(roomName, message.id(), () -> sender.send(acknowledgement));
-        }
-        return Optional.of(message);
     }
 
     /** Tells the room's other members that the sender is typing, a few times a second at most. */
-    public void typing(ChatConnection sender, String roomName) {
-        if (memberRoom(sender, roomName, null) == null || !sender.allowTyping(System.nanoTime())) {
+    public void typing(Connection sender, String roomName) {
+        if (memberRoom(sender, roomName, null) == null || !sender.allowTyping()) {
             return;
         }
-        publishQuietly(Topic.room(roomName).onlySuperchat().skipName(sender.name()),
+        publishQuietly(Topic.room(roomName, FrameKind.TYPING).skipName(sender.name()),
                 new ServerFrame.Typing(roomName, sender.name()));
     }
 
     /** Sends a page of a room's stored messages, oldest first. */
-    public void history(ChatConnection connection, String roomName, String before, Integer limit) {
+    public void history(Connection connection, String roomName, String before, Integer limit) {
         if (memberRoom(connection, roomName, null) == null) {
             return;
         }
@@ -334,9 +304,7 @@ public final class RoomService {
         int size = limit == null ? HISTORY_ON_JOIN : Math.min(limit, HISTORY_PAGE_MAX);
         List<ServerFrame.ChatMessage> page;
         try {
-            page = before == null
-                    ? store.latest(roomName, size)
-                    : store.before(roomName, before, size);
+            page = before == null ? store.latest(roomName, size) : store.before(roomName, before, size);
         } catch (BackplaneUnavailableException e) {
             unavailable(connection, null, roomName);
             return;
@@ -345,7 +313,7 @@ public final class RoomService {
     }
 
     /** Sessions of this node in a room, for delivery. */
-    public Collection<ChatConnection> sessionsIn(String roomName) {
+    public Collection<Connection> sessionsIn(String roomName) {
         Room room = rooms.get(roomName);
         return room == null ? Set.of() : room.sessions();
     }
@@ -361,43 +329,17 @@ public final class RoomService {
         }
     }
 
-    private void replay(ChatConnection connection, String roomName, String since) {
-        List<ServerFrame.ChatMessage> messages;
-        if (since == null) {
-            messages = store.latest(roomName, HISTORY_ON_JOIN);
-        } else {
-            MessageStore.Replay replay = store.after(roomName, since);
-            if (replay.gap()) {
-                connection.sendError(ErrorCode.HISTORY_GAP, "messages after " + since
-                        + " are no longer kept; sending the " + store.keptPerRoom() + " kept", null, roomName);
-            }
-            messages = replay.messages();
-        }
-        for (ServerFrame.ChatMessage message : messages) {
-            connection.sendReplay(message);
-        }
-    }
-
-    private void announce(Room room, ChatConnection subject, String event, List<String> members) {
-        // Nobody on a single node to tell: skip encoding a frame whose member list grows with the room.
-        if (cluster == null && !room.hasSuperchatBesides(subject)) {
-            return;
-        }
-        publishQuietly(Topic.room(room.name()).onlySuperchat().skipSession(subject.id()),
-                new ServerFrame.Presence(room.name(), event, subject.name(), members));
-    }
-
     /** Publishes a frame nobody waits for (presence, typing); lost when the backplane is down. */
     private void publishQuietly(Topic topic, ServerFrame frame) {
         try {
-            broker.publish(topic, FrameCodec.encode(frame));
-        } catch (BackplaneUnavailableException e) {
-            // best effort: a clustered node without its backplane cannot tell the other nodes
+            broker.publish(topic, frame);
+        } catch (BackplaneUnavailableException | IllegalStateException e) {
+            // best effort: without its backplane (or once closed) a node cannot tell the others
         }
     }
 
     /** The room, when the session is in it; otherwise answers {@code not-joined} and returns null. */
-    private Room memberRoom(ChatConnection connection, String roomName, String ref) {
+    private Room memberRoom(Connection connection, String roomName, String ref) {
         Room room = roomName == null ? null : rooms.get(roomName);
         if (room == null || !connection.rooms().contains(roomName)) {
             connection.sendError(ErrorCode.NOT_JOINED, "not in room " + roomName + "; join it first", ref, roomName);

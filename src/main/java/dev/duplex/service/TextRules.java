@@ -1,6 +1,6 @@
 package dev.duplex.service;
 
-import dev.duplex.protocol.ErrorCode;
+import dev.duplex.message.ErrorCode;
 import java.util.Optional;
 
 /** The rules every chat and notice text must pass (docs/PROTOCOL.md, "Text"). */

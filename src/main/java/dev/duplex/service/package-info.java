@@ -1,10 +1,9 @@
 /**
- * Services: everything the chat does, as plain classes wired once in {@code Duplex} — session
- * admission and routing ({@code SessionManager}), the session index ({@code ConnectionRegistry}),
- * rooms, directs and notices ({@code RoomService}, {@code DirectService}, {@code NoticeService}),
- * one bounded sender per session ({@code OutboundQueue} over {@code SessionSink}), broadcasts sent
- * by a few threads ({@code LocalDelivery}, {@code FanOut}) and the origin check. {@code DuplexBean} makes the graph an
- * application-scoped CDI bean where CDI exists; {@code DuplexLocator} hands it to the endpoint and
- * servlets either way.
+ * Chat services: rooms with presence, posting, typing and history ({@code RoomService}), directs
+ * ({@code DirectService}) and operator notices ({@code NoticeService}), written once against the
+ * {@code Backplane}, whether the node is alone or one of a cluster; the text rules; and the local
+ * half of every delivery — {@code LocalDelivery} queues a published frame for this node's sessions
+ * that take its kind, and {@code FanOut} starts the sending of big broadcasts on a few threads.
+ * Nothing is sent while a room's lock is held.
  */
 package dev.duplex.service;

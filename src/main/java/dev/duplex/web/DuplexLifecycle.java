@@ -1,6 +1,6 @@
 package dev.duplex.web;
 
-import dev.duplex.service.DuplexLocator;
+import dev.duplex.app.DuplexLocator;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import jakarta.servlet.annotation.WebListener;

@@ -1,8 +1,8 @@
 package dev.duplex.web;
 
 import dev.duplex.codec.FrameCodec;
-import dev.duplex.service.Duplex;
-import dev.duplex.service.DuplexLocator;
+import dev.duplex.app.Duplex;
+import dev.duplex.app.DuplexLocator;
 import jakarta.servlet.annotation.WebServlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -20,9 +20,10 @@ public class HealthServlet extends HttpServlet {
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Duplex duplex = DuplexLocator.current();
         boolean healthy = duplex.healthy();
-        Health body = new Health(healthy ? "up" : "down", duplex.clustered() ? "redis" : "memory",
-                duplex.clustered() ? (healthy ? "up" : "down") : null, duplex.nodeId(),
-                duplex.connections().all().size());
+        String backplane = duplex.backplaneKind();
+        boolean redis = "redis".equals(backplane);
+        Health body = new Health(healthy ? "up" : "down", backplane, redis ? (healthy ? "up" : "down") : null,
+                duplex.nodeId(), duplex.sessions().openSessions());
         response.setStatus(healthy ? HttpServletResponse.SC_OK : HttpServletResponse.SC_SERVICE_UNAVAILABLE);
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");

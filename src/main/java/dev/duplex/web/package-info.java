@@ -1,6 +1,6 @@
 /**
- * Web: the servlet-side pieces — the operator notice API ({@code POST /api/notices}), the
- * listener that starts and stops the chat services with the application, and the request
- * listener that lets the WebSocket origin check see the request's host.
+ * Web: the servlets beside the chat transports — the operator notice API
+ * ({@code POST /api/notices}), the health report ({@code GET /health}) and the listener that starts
+ * and stops the chat services with the application.
  */
 package dev.duplex.web;

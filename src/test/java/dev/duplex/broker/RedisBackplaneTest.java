@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.duplex.message.ServerFrame;
 import dev.duplex.message.ServerFrame.ChatMessage;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,7 +33,10 @@ class RedisBackplaneTest extends RealRedisTest {
     /** What a node delivered to its local sessions. */
     private static List<String> recorder(Backplane node) {
         List<String> frames = new CopyOnWriteArrayList<>();
-        node.broker().subscribe((topic, frame) -> frames.add(topic.scope() + " " + topic.key() + " " + frame));
+        node.broker().subscribe((topic, frame) -> {
+            frames.add(topic.scope() + " " + topic.key() + " " + topic.kind() + " " + frame.text());
+            return Broker.Subscriber.NOTHING_TO_SEND;
+        });
         return frames;
     }
 
@@ -115,7 +119,10 @@ class RedisBackplaneTest extends RealRedisTest {
         assertEquals(first.id(), position[0]);
         ChatMessage second = a.store().append(room, "a", "two", Instant.now());
         CountDownLatch acked = new CountDownLatch(1);
-        b.afterDelivered(room, second.id(), acked::countDown);
+        b.afterDelivered(room, second.id(), () -> {
+            acked.countDown();
+            return Broker.Subscriber.NOTHING_TO_SEND;
+        });
         assertTrue(acked.await(5, TimeUnit.SECONDS));
         assertTrue(atB.get(atB.size() - 1).contains("\"two\""), "delivered before the ack runs");
         // A client that saw a message on another node catches this node up before its replay.
@@ -132,7 +139,10 @@ class RedisBackplaneTest extends RealRedisTest {
         RedisBackplane b = (RedisBackplane) node(5);
         String room = room();
         List<String> atB = new CopyOnWriteArrayList<>();
-        b.broker().subscribe((topic, frame) -> atB.add(text(frame)));
+        b.broker().subscribe((topic, frame) -> {
+            atB.add(text(frame.text()));
+            return Broker.Subscriber.NOTHING_TO_SEND;
+        });
         b.onGap((r, after, lastTrimmed) -> atB.add("GAP " + r + " " + after + " " + lastTrimmed));
         b.follow(room, null, p -> assertNull(p));
         List<ChatMessage> posted = new ArrayList<>();
@@ -147,8 +157,14 @@ class RedisBackplaneTest extends RealRedisTest {
         for (int i = 2; i < 14; i++) {
             posted.add(a.store().append(room, "a", "m" + i, Instant.now()));
         }
-        b.afterDelivered(room, posted.get(4).id(), () -> atB.add("ACK m4"));
-        b.afterDelivered(room, posted.get(13).id(), () -> atB.add("ACK m13"));
+        b.afterDelivered(room, posted.get(4).id(), () -> {
+            atB.add("ACK m4");
+            return Broker.Subscriber.NOTHING_TO_SEND;
+        });
+        b.afterDelivered(room, posted.get(13).id(), () -> {
+            atB.add("ACK m13");
+            return Broker.Subscriber.NOTHING_TO_SEND;
+        });
         b.resubscribeBus();
         release.countDown();
         await(() -> atB.contains("ACK m13"), "node b to catch up");
@@ -167,7 +183,10 @@ class RedisBackplaneTest extends RealRedisTest {
         RedisBackplane b = (RedisBackplane) node(3);
         String room = room();
         List<String> atB = new CopyOnWriteArrayList<>();
-        b.broker().subscribe((topic, frame) -> atB.add(text(frame)));
+        b.broker().subscribe((topic, frame) -> {
+            atB.add(text(frame.text()));
+            return Broker.Subscriber.NOTHING_TO_SEND;
+        });
         b.onGap((r, after, lastTrimmed) -> atB.add("GAP " + after + " " + lastTrimmed));
         b.follow(room, null, p -> assertNull(p));
         CountDownLatch release = new CountDownLatch(1);
@@ -218,10 +237,11 @@ class RedisBackplaneTest extends RealRedisTest {
         Backplane a = node(10);
         Backplane b = node(10);
         List<String> atB = recorder(b);
-        a.broker().publish(Topic.user("bob").onlySuperchat().skipSession("s1"), "{\"type\":\"direct\"}");
-        a.broker().publish(Topic.EVERYONE, "{\"type\":\"notice\"}");
+        a.broker().publish(Topic.user("bob").skipConnection("s1"), new ServerFrame.Left("r"));
+        a.broker().publish(Topic.EVERYONE, new ServerFrame.Pong());
         await(() -> atB.size() == 2, "two frames on node b");
-        assertEquals(List.of("USER bob {\"type\":\"direct\"}", "EVERYONE null {\"type\":\"notice\"}"), atB);
+        assertEquals(List.of("USER bob DIRECT {\"type\":\"left\",\"room\":\"r\"}", "EVERYONE null NOTICE {\"type\":\"pong\"}"),
+                atB);
     }
 
     @Test

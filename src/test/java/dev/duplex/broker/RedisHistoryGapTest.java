@@ -3,12 +3,15 @@ package dev.duplex.broker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.duplex.service.ChatConnection;
-import dev.duplex.service.ConnectionRegistry;
+import dev.duplex.connection.Connection;
+import dev.duplex.connection.ConnectionRegistry;
+import dev.duplex.connection.SubProtocol;
+import dev.duplex.message.FrameKind;
 import dev.duplex.service.LocalDelivery;
 import dev.duplex.service.RoomService;
 import dev.duplex.service.TextRules;
-import dev.duplex.support.RecordingSink;
+import dev.duplex.support.RecordingTransport;
+import dev.duplex.support.TestConnections;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.io.StringReader;
@@ -25,29 +28,30 @@ import org.junit.jupiter.api.Test;
 class RedisHistoryGapTest extends RealRedisTest {
 
     private static final int KEPT = 5;
-    private int sessions;
 
     /** A clustered node: its backplane, room service and local delivery, as Duplex wires them. */
     private final class Node {
         final RedisBackplane backplane = backplane(KEPT, RedisBackplane.PRESENCE_TTL_MILLIS);
         final ConnectionRegistry registry = new ConnectionRegistry();
-        final RoomService rooms = new RoomService(backplane.store(), backplane.broker(), Clock.systemUTC(),
-                new TextRules(100), 5, backplane);
+        final RoomService rooms = new RoomService(backplane, Clock.systemUTC(), new TextRules(100), 5);
 
         Node() {
             backplane.broker().subscribe(new LocalDelivery(registry, rooms));
         }
 
-        RecordingSink open(String name, String room, String protocol) {
-            RecordingSink sink = new RecordingSink(true);
-            ChatConnection connection = new ChatConnection(name + "-" + (++sessions), name, room, protocol, sink,
-                    1 << 20, Long.MAX_VALUE, 1, 0, null);
+        RecordingTransport open(String name, String room, String protocol) {
+            RecordingTransport sink = new RecordingTransport(true);
+            SubProtocol kinds = protocol.equals("chat")
+                    ? TestConnections.protocol(protocol, FrameKind.MESSAGE, FrameKind.NOTICE)
+                    : TestConnections.protocol(protocol, FrameKind.values());
+            Connection connection = TestConnections.connection(name, kinds, sink, Long.MAX_VALUE / 2, Runnable::run,
+                    System::nanoTime);
             registry.add(connection);
             rooms.join(connection, room, null);
             return sink;
         }
 
-        ChatConnection session(String name) {
+        Connection session(String name) {
             return registry.all().stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
         }
     }
@@ -57,13 +61,13 @@ class RedisHistoryGapTest extends RealRedisTest {
         String room = "gap-" + System.nanoTime() % 100000;
         Node a = new Node();
         Node b = new Node();
-        RecordingSink poster = a.open("poster", room, "superchat");
-        RecordingSink watcher = b.open("watcher", room, "superchat");
-        RecordingSink plain = b.open("plain", room, "chat");
-        ChatConnection posting = a.session("poster");
-        ChatConnection watching = b.session("watcher");
+        RecordingTransport poster = a.open("poster", room, "superchat");
+        RecordingTransport watcher = b.open("watcher", room, "superchat");
+        RecordingTransport plain = b.open("plain", room, "chat");
+        Connection posting = a.session("poster");
+        Connection watching = b.session("watcher");
         for (int i = 0; i < 2; i++) {
-            a.rooms.post(posting, room, "m" + i, "p" + i, true);
+            a.rooms.postAcknowledged(posting, room, "m" + i, "p" + i);
         }
         await(() -> messages(watcher).size() == 2 && messages(plain).size() == 2, "m0 and m1 on node b");
         int watcherSeen = watcher.sent().size();
@@ -73,14 +77,14 @@ class RedisHistoryGapTest extends RealRedisTest {
         CountDownLatch release = new CountDownLatch(1);
         b.backplane.holdDelivery(release);
         b.backplane.unsubscribeBus();
-        b.rooms.post(watching, room, "w2", "w-ref", true); // trimmed before b delivers it
+        b.rooms.postAcknowledged(watching, room, "w2", "w-ref"); // trimmed before b delivers it
         for (int i = 3; i < 14; i++) {
-            a.rooms.post(posting, room, "m" + i, "p" + i, true);
+            a.rooms.postAcknowledged(posting, room, "m" + i, "p" + i);
         }
         b.backplane.resubscribeBus(); // as after a reconnect: catches the room up
         release.countDown();
         await(() -> messages(watcher).size() == 7, "the kept messages on node b");
-        a.rooms.post(posting, room, "m14", "p14", true);
+        a.rooms.postAcknowledged(posting, room, "m14", "p14");
         await(() -> messages(watcher).size() == 8 && messages(plain).size() == 8, "live delivery after the gap");
         Thread.sleep(500);
 
@@ -111,7 +115,7 @@ class RedisHistoryGapTest extends RealRedisTest {
         assertTrue(parse(poster.sent()).stream().noneMatch(f -> "error".equals(f.getString("type"))));
     }
 
-    private static List<JsonObject> messages(RecordingSink sink) {
+    private static List<JsonObject> messages(RecordingTransport sink) {
         return parse(sink.sent()).stream().filter(f -> "message".equals(f.getString("type"))).toList();
     }
 

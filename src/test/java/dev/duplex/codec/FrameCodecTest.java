@@ -135,13 +135,6 @@ class FrameCodecTest {
         assertEquals(1 + 2 + 3 + 4, FrameCodec.utf8Length("a\u00e9\u4e2d\uD83D\uDE00"));
     }
 
-    @Test
-    void decoderAdapterAcceptsEverythingAndNeverThrows() {
-        ClientFrameDecoder decoder = new ClientFrameDecoder();
-        assertTrue(decoder.willDecode("garbage"));
-        assertRejected("bad-json", decoder.decode("garbage"));
-    }
-
     private static void assertRejected(String code, ClientFrame frame) {
         ClientFrame.Rejected rejected = assertInstanceOf(ClientFrame.Rejected.class, frame);
         assertEquals(code, rejected.code(), rejected.message());

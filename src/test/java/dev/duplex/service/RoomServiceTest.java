@@ -3,12 +3,17 @@ package dev.duplex.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.duplex.broker.InMemoryBroker;
+import dev.duplex.broker.InMemoryBackplane;
 import dev.duplex.broker.InMemoryMessageStore;
 import dev.duplex.broker.MessageIds;
-import dev.duplex.codec.FrameCodec;
+import dev.duplex.connection.Connection;
+import dev.duplex.connection.ConnectionRegistry;
+import dev.duplex.connection.SubProtocol;
 import dev.duplex.message.ServerFrame;
-import dev.duplex.support.RecordingSink;
+import dev.duplex.protocol.ChatProtocol;
+import dev.duplex.protocol.SuperchatProtocol;
+import dev.duplex.support.FakeClock;
+import dev.duplex.support.RecordingTransport;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import java.io.StringReader;
@@ -24,23 +29,38 @@ class RoomServiceTest {
 
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T10:00:00.123456Z"), ZoneOffset.UTC);
 
+    /** Connections' own clock: typing is throttled by it, and it moves only when a test says so. */
+    private final FakeClock nanos = new FakeClock();
     private ConnectionRegistry registry;
     private RoomService rooms;
     private DirectService directs;
     private NoticeService notices;
-    private final List<String> published = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private SubProtocol chat;
+    private SubProtocol superchat;
 
     @BeforeEach
     void wire() {
-        InMemoryBroker broker = new InMemoryBroker();
         registry = new ConnectionRegistry();
         MessageIds ids = new MessageIds(CLOCK);
         TextRules rules = new TextRules(10);
-        rooms = new RoomService(new InMemoryMessageStore(ids, 5, 100), broker, CLOCK, rules, 3);
-        broker.subscribe(new LocalDelivery(registry, rooms));
-        broker.subscribe((topic, frame) -> published.add(frame));
-        directs = new DirectService(registry, broker, ids, CLOCK, rules);
-        notices = new NoticeService(broker, ids, CLOCK, rules);
+        InMemoryBackplane backplane = new InMemoryBackplane(new InMemoryMessageStore(ids, 5, 100));
+        registry.listen(new ConnectionRegistry.Listener() {
+            @Override
+            public void opened(String name) {
+                backplane.online(name);
+            }
+
+            @Override
+            public void closed(String name) {
+                backplane.offline(name);
+            }
+        });
+        rooms = new RoomService(backplane, CLOCK, rules, 3);
+        backplane.broker().subscribe(new LocalDelivery(registry, rooms));
+        directs = new DirectService(registry, backplane, ids, CLOCK, rules);
+        notices = new NoticeService(backplane.broker(), ids, CLOCK, rules);
+        chat = new ChatProtocol(rooms);
+        superchat = new SuperchatProtocol(rooms, directs);
     }
 
     @Test
@@ -48,7 +68,7 @@ class RoomServiceTest {
         Session alice = chat("alice", "lobby");
         Session bob = chat("bob", "lobby");
         Session carol = chat("carol", "elsewhere");
-        rooms.post(alice.connection, "lobby", "hi", null, false);
+        rooms.post(alice.connection, "lobby", "hi");
         String expected = "{\"type\":\"message\",\"id\":\"1795341600123000\",\"room\":\"lobby\",\"from\":\"alice\","
                 + "\"text\":\"hi\",\"ts\":\"2026-11-22T10:00:00.123Z\"}";
         assertEquals(List.of(expected), alice.sink.sent());
@@ -58,25 +78,17 @@ class RoomServiceTest {
     }
 
     @Test
-    void presenceIsPublishedOnlyWhenAnotherSuperchatSessionIsThereToHearIt() {
+    void presenceReachesOnlySessionsThatTakeIt() {
         Session alice = chat("alice", "lobby");
         Session bob = chat("bob", "lobby");
         rooms.leaveAll(bob.connection);
-        assertEquals(0, presenceFrames(), "a room of chat sessions has nobody to tell");
         Session carol = superchat("carol", "lobby");
-        assertEquals(0, presenceFrames(), "nor has it when carol is the only superchat session");
         Session dave = chat("dave", "lobby");
         rooms.leaveAll(alice.connection);
-        assertEquals(2, presenceFrames(), "carol hears dave join and alice leave");
-        assertEquals(List.of("presence", "presence"),
-                carol.frames().stream().skip(1).map(f -> f.getString("type")).toList());
-        rooms.leaveAll(carol.connection);
-        rooms.leaveAll(dave.connection);
-        assertEquals(2, presenceFrames(), "once carol left, nobody hears the rest");
-    }
-
-    private long presenceFrames() {
-        return published.stream().filter(f -> f.startsWith("{\"type\":\"presence\"")).count();
+        assertEquals(List.of("joined", "presence", "presence"),
+                carol.frames().stream().map(f -> f.getString("type")).toList(), "carol hears dave join and alice leave");
+        assertTrue(alice.sink.sent().stream().noneMatch(f -> f.contains("presence")), "chat sessions never do");
+        assertTrue(dave.sink.sent().stream().noneMatch(f -> f.contains("presence")));
     }
 
     @Test
@@ -84,9 +96,9 @@ class RoomServiceTest {
         Session alice = superchat("alice", "lobby");
         Session bob = chat("bob", "lobby");
         alice.drain();
-        rooms.post(alice.connection, "lobby", "   ", "c-1", true);
-        rooms.post(alice.connection, "lobby", "01234567890", "c-2", true);
-        rooms.post(alice.connection, "not-mine", "hi", "c-3", true);
+        rooms.postAcknowledged(alice.connection, "lobby", "   ", "c-1");
+        rooms.postAcknowledged(alice.connection, "lobby", "01234567890", "c-2");
+        rooms.postAcknowledged(alice.connection, "not-mine", "hi", "c-3");
         List<JsonObject> frames = alice.frames();
         assertEquals("blank-text", frames.get(0).getString("code"));
         assertEquals("c-1", frames.get(0).getString("ref"));
@@ -99,8 +111,8 @@ class RoomServiceTest {
     @Test
     void superchatJoinGetsMembersThenHistoryAndOthersGetPresence() {
         Session alice = chat("alice", "lobby");
-        rooms.post(alice.connection, "lobby", "one", null, false);
-        rooms.post(alice.connection, "lobby", "two", null, false);
+        rooms.post(alice.connection, "lobby", "one");
+        rooms.post(alice.connection, "lobby", "two");
         Session watcher = superchat("watcher", "lobby");
         List<JsonObject> frames = watcher.frames();
         assertEquals("joined", frames.get(0).getString("type"));
@@ -149,9 +161,9 @@ class RoomServiceTest {
         alice.drain();
         rooms.join(alice.connection, "more", null);
         assertEquals("too-many-rooms", alice.frames().get(0).getString("code"));
-        rooms.leave(alice.connection, "dev", true);
+        rooms.leave(alice.connection, "dev");
         assertEquals("left", alice.frames().get(0).getString("type"));
-        rooms.leave(alice.connection, "dev", true);
+        rooms.leave(alice.connection, "dev");
         assertEquals("not-joined", alice.frames().get(0).getString("code"));
         assertEquals(List.of(), rooms.members("dev"), "an empty room is gone");
     }
@@ -159,9 +171,9 @@ class RoomServiceTest {
     @Test
     void resumeSinceReplaysExactlyWhatCameAfter() {
         Session alice = chat("alice", "lobby");
-        String first = rooms.post(alice.connection, "lobby", "one", null, false).orElseThrow().id();
-        rooms.post(alice.connection, "lobby", "two", null, false);
-        rooms.post(alice.connection, "lobby", "three", null, false);
+        String first = rooms.post(alice.connection, "lobby", "one").orElseThrow().id();
+        rooms.post(alice.connection, "lobby", "two");
+        rooms.post(alice.connection, "lobby", "three");
         Session bob = superchat("bob", "other");
         bob.drain();
         rooms.join(bob.connection, "lobby", first);
@@ -173,9 +185,9 @@ class RoomServiceTest {
     @Test
     void resumeFromTooLongAgoSaysSoAndSendsWhatIsKept() {
         Session alice = chat("alice", "lobby");
-        String first = rooms.post(alice.connection, "lobby", "m0", null, false).orElseThrow().id();
+        String first = rooms.post(alice.connection, "lobby", "m0").orElseThrow().id();
         for (int i = 1; i < 8; i++) {
-            rooms.post(alice.connection, "lobby", "m" + i, null, false);
+            rooms.post(alice.connection, "lobby", "m" + i);
         }
         Session bob = superchat("bob", "other");
         bob.drain();
@@ -193,7 +205,7 @@ class RoomServiceTest {
         Session alice = superchat("alice", "lobby");
         List<String> ids = new java.util.ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            ids.add(rooms.post(alice.connection, "lobby", "m" + i, null, false).orElseThrow().id());
+            ids.add(rooms.post(alice.connection, "lobby", "m" + i).orElseThrow().id());
         }
         alice.drain();
         rooms.history(alice.connection, "lobby", ids.get(3), 2);
@@ -268,34 +280,37 @@ class RoomServiceTest {
     @Test
     void aJoiningSessionGetsItsWelcomeFirstAndMissesNothingPostedWhileJoining() {
         Session alice = chat("alice", "lobby");
-        RecordingSink bobSink = new RecordingSink(true);
-        ChatConnection bob = new ChatConnection("bob-1", "bob", "lobby", "chat", bobSink, 1 << 20, Long.MAX_VALUE, 1, 0, null);
-        bob.queueFirst(new ServerFrame.Welcome("chat", "bob", "lobby"));
-        assertEquals(List.of(), bobSink.sent(), "the welcome must not leave before bob is in the room");
+        RecordingTransport bobSink = new RecordingTransport(true);
+        Connection bob = new Connection("bob", "lobby", chat, bobSink, LIMITS, null, Runnable::run, nanos);
+        bob.enqueue(new ServerFrame.Welcome("chat", "bob", "lobby"));
         registry.add(bob);
-        rooms.join(bob, "lobby", null);
-        rooms.post(alice.connection, "lobby", "meanwhile", null, false);
-        bob.startSending();
+        notices.publish("n1");
+        assertEquals(List.of(), bobSink.sent(), "the welcome must not leave before bob is in the room");
+        assertTrue(rooms.joinOnOpen(bob, "lobby", null));
+        rooms.post(alice.connection, "lobby", "m2");
+        assertEquals(List.of(), bobSink.sent());
+        bob.activate();
         List<String> sent = bobSink.sent();
-        assertEquals(2, sent.size(), sent.toString());
+        assertEquals(3, sent.size(), sent.toString());
         assertTrue(sent.get(0).startsWith("{\"type\":\"welcome\""), sent.get(0));
-        assertTrue(sent.get(1).contains("meanwhile"), sent.get(1));
+        assertTrue(sent.get(1).contains("\"n1\""), sent.get(1));
+        assertTrue(sent.get(2).contains("\"m2\""), sent.get(2));
     }
 
-    private int sessions;
+    private static final Connection.Limits LIMITS = new Connection.Limits(1 << 20, Long.MAX_VALUE / 2, 1, 0);
 
     private Session chat(String name, String room) {
-        return open(name, room, "chat");
+        return open(name, room, chat);
     }
 
     private Session superchat(String name, String room) {
-        return open(name, room, "superchat");
+        return open(name, room, superchat);
     }
 
-    private Session open(String name, String room, String protocol) {
-        RecordingSink sink = new RecordingSink(true);
-        ChatConnection connection = new ChatConnection(name + "-" + (++sessions), name, room, protocol, sink,
-                1 << 20, Long.MAX_VALUE, 1, 0, null);
+    private Session open(String name, String room, SubProtocol protocol) {
+        RecordingTransport sink = new RecordingTransport(true);
+        Connection connection = new Connection(name, room, protocol, sink, LIMITS, null, Runnable::run, nanos);
+        connection.activate();
         registry.add(connection);
         rooms.join(connection, room, null);
         return new Session(connection, sink);
@@ -308,11 +323,11 @@ class RoomServiceTest {
 
     /** A connection and what was sent to it; {@link #frames()} returns only frames not yet taken. */
     private static final class Session {
-        final ChatConnection connection;
-        final RecordingSink sink;
+        final Connection connection;
+        final RecordingTransport sink;
         int taken;
 
-        Session(ChatConnection connection, RecordingSink sink) {
+        Session(Connection connection, RecordingTransport sink) {
             this.connection = connection;
             this.sink = sink;
         }

@@ -1,0 +1,189 @@
+package dev.duplex.transport.websocket;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.duplex.connection.OutboundFrame;
+import dev.duplex.connection.Transport;
+import jakarta.websocket.RemoteEndpoint;
+import jakarta.websocket.SendHandler;
+import jakarta.websocket.SendResult;
+import jakarta.websocket.Session;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class WebSocketTransportTest {
+
+    /** A session that records streamed frames and holds asynchronous sends until completed. */
+    private static final class RecordingSession {
+        final List<String> streamed = new ArrayList<>();
+        final List<String> sentAsync = new ArrayList<>();
+        final List<SendHandler> pending = new ArrayList<>();
+        boolean writerFails;
+
+        final Session session = (Session) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {Session.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "getBasicRemote" -> basic();
+                    case "getAsyncRemote" -> async();
+                    case "isOpen" -> true;
+                    default -> null;
+                });
+
+        private RemoteEndpoint.Basic basic() {
+            return (RemoteEndpoint.Basic) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {RemoteEndpoint.Basic.class}, (proxy, method, args) -> {
+                        if (!method.getName().equals("getSendWriter")) {
+                            throw new AssertionError("streaming uses only the send writer, not " + method.getName());
+                        }
+                        return new StringWriter() {
+                            @Override
+                            public void close() throws IOException {
+                                if (writerFails) {
+                                    throw new IOException("connection reset");
+                                }
+                                streamed.add(toString());
+                            }
+                        };
+                    });
+        }
+
+        private RemoteEndpoint.Async async() {
+            return (RemoteEndpoint.Async) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {RemoteEndpoint.Async.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("sendText") && args.length == 2) {
+                            sentAsync.add((String) args[0]);
+                            pending.add((SendHandler) args[1]);
+                        }
+                        return null;
+                    });
+        }
+
+        void complete(SendResult result) {
+            pending.remove(0).onResult(result);
+        }
+    }
+
+    /** Records what a write reported. */
+    private static final class Outcome implements Transport.Completion {
+        boolean done;
+        Throwable failure;
+
+        @Override
+        public void completed(Throwable writeFailure) {
+            assertFalse(done, "a write completes once");
+            done = true;
+            failure = writeFailure;
+        }
+
+        boolean ok() {
+            return done && failure == null;
+        }
+    }
+
+    private static void send(WebSocketTransport transport, String text, Outcome outcome) {
+        transport.write(List.of(OutboundFrame.of(text)), outcome);
+    }
+
+    private static final String FRAME = "x".repeat(1000);
+
+    @Test
+    void streamsUntilTheFenceBudgetThenSendsOneFrameAsynchronously() {
+        RecordingSession remote = new RecordingSession();
+        WebSocketTransport sink = new WebSocketTransport(remote.session, true);
+        int streamedBeforeFence = WebSocketTransport.FENCE_CHARS / FRAME.length()
+                + (WebSocketTransport.FENCE_CHARS % FRAME.length() == 0 ? 0 : 1);
+        for (int i = 0; i < streamedBeforeFence; i++) {
+            Outcome outcome = new Outcome();
+            send(sink, FRAME + i, outcome);
+            assertTrue(outcome.ok(), "a streamed frame reports at once");
+        }
+        assertEquals(streamedBeforeFence, remote.streamed.size());
+        assertEquals(FRAME + 0, remote.streamed.get(0), "exactly the frame's text, once");
+        assertTrue(remote.sentAsync.isEmpty());
+
+        Outcome fence = new Outcome();
+        send(sink, "fence", fence);
+        assertEquals(List.of("fence"), remote.sentAsync, "past the budget the next frame is a fence");
+        assertFalse(fence.done, "the fence reports only when the container has written it");
+
+        remote.complete(new SendResult());
+        assertTrue(fence.ok());
+        Outcome after = new Outcome();
+        send(sink, "after", after);
+        assertEquals("after", remote.streamed.get(remote.streamed.size() - 1), "a completed fence resets the budget");
+        assertTrue(after.ok());
+    }
+
+    @Test
+    void aFailedFenceKeepsTheBudgetSpentAndReportsTheFailure() {
+        RecordingSession remote = new RecordingSession();
+        WebSocketTransport sink = new WebSocketTransport(remote.session, true);
+        send(sink, "y".repeat(WebSocketTransport.FENCE_CHARS), new Outcome());
+        Outcome fence = new Outcome();
+        send(sink, "fence", fence);
+        remote.complete(new SendResult(new IOException("broken pipe")));
+        assertTrue(fence.done && fence.failure != null);
+        send(sink, "next", new Outcome());
+        assertEquals(List.of("fence", "next"), remote.sentAsync, "nothing streams past an unconfirmed budget");
+    }
+
+    @Test
+    void aWriterFailureIsReportedNotThrown() {
+        RecordingSession remote = new RecordingSession();
+        remote.writerFails = true;
+        Outcome outcome = new Outcome();
+        send(new WebSocketTransport(remote.session, true), "hello", outcome);
+        assertTrue(outcome.done);
+        assertEquals("connection reset", outcome.failure.getMessage());
+    }
+
+    @Test
+    void withoutStreamingEveryFrameIsAsynchronous() {
+        RecordingSession remote = new RecordingSession();
+        WebSocketTransport sink = new WebSocketTransport(remote.session, false);
+        Outcome first = new Outcome();
+        send(sink, "one", first);
+        assertFalse(first.done);
+        remote.complete(new SendResult());
+        send(sink, "two", new Outcome());
+        assertEquals(List.of("one", "two"), remote.sentAsync);
+        assertTrue(remote.streamed.isEmpty());
+    }
+
+    @Test
+    void aBatchIsSentFrameByFrameInOrderAndCompletesOnceAfterTheLast() {
+        RecordingSession remote = new RecordingSession();
+        WebSocketTransport transport = new WebSocketTransport(remote.session, false);
+        Outcome outcome = new Outcome();
+        transport.write(List.of(OutboundFrame.of("a"), OutboundFrame.of("b"), OutboundFrame.of("c")), outcome);
+        assertEquals(List.of("a"), remote.sentAsync, "one send at a time");
+        remote.complete(new SendResult());
+        remote.complete(new SendResult());
+        assertFalse(outcome.done);
+        remote.complete(new SendResult());
+        assertEquals(List.of("a", "b", "c"), remote.sentAsync);
+        assertTrue(outcome.ok());
+    }
+
+    @Test
+    void aFailureInsideABatchEndsIt() {
+        RecordingSession remote = new RecordingSession();
+        WebSocketTransport transport = new WebSocketTransport(remote.session, false);
+        Outcome outcome = new Outcome();
+        transport.write(List.of(OutboundFrame.of("a"), OutboundFrame.of("b")), outcome);
+        remote.complete(new SendResult(new IOException("broken pipe")));
+        assertTrue(outcome.done && outcome.failure != null);
+        assertEquals(List.of("a"), remote.sentAsync, "nothing after a failed send");
+    }
+
+    @Test
+    void onlyTyrusSessionsCountAsNonBlockingStreams() {
+        assertFalse(WebSocketTransport.streamsWithoutBlocking(new RecordingSession().session));
+    }
+}
