@@ -50,12 +50,13 @@ class ClusterContractIT {
         }
         String text = Files.readString(output, StandardCharsets.UTF_8);
         System.out.println(text);
-        // The failed expectations first, so the report says what broke and on which node.
-        String failures = text.lines()
-                .filter(line -> line.startsWith("FAIL") || line.startsWith("       ") || line.startsWith("ABORTED")
-                        || line.startsWith("RESULT"))
-                .distinct()
-                .collect(Collectors.joining("\n"));
+        // The script's summary (the failed expectations, each with its node) goes in the failure message.
+        int summary = text.indexOf("CLUSTER CONTRACT on");
+        int result = text.indexOf("RESULT:", Math.max(summary, 0));
+        int end = result < 0 ? -1 : text.indexOf('\n', result);
+        String failures = summary >= 0 && result >= 0
+                ? text.substring(summary, end < 0 ? text.length() : end)
+                : text.lines().skip(Math.max(0, text.lines().count() - 40)).collect(Collectors.joining("\n"));
         assertTrue(finished, "scripts/cluster-contract --server " + server + " did not finish in 5 minutes\n" + text);
         assertEquals(0, run.exitValue(), "cluster contract on " + server + " failed (full output above, logs in "
                 + "target/cluster-contract/" + server + "):\n" + failures);
