@@ -124,9 +124,13 @@ def start_tomcat(node):
     # One CATALINA_HOME (the unpacked distribution), one CATALINA_BASE per node.
     home = os.path.abspath(ARGS.tomcat_home)
     base = os.path.join(LOGS, "node-" + node)
-    shutil.copytree(os.path.join(home, "conf"), os.path.join(base, "conf"))
-    for d in ("logs", "temp", "webapps", "work"):
+    for d in ("conf", "logs", "temp", "webapps", "work"):
         os.makedirs(os.path.join(base, d))
+    # The distribution's top-level configuration only: conf/Catalina/ may hold contexts that the
+    # tomcat profile's runs left behind, which would be deployed next to ours.
+    for name in os.listdir(os.path.join(home, "conf")):
+        if os.path.isfile(os.path.join(home, "conf", name)):
+            shutil.copyfile(os.path.join(home, "conf", name), os.path.join(base, "conf", name))
     with open(os.path.join(base, "conf", "server.xml"), "w") as f:
         f.write(TOMCAT_SERVER_XML % {"shutdown": port("shutdown-" + node), "http": port(node),
                                      "redirect": port("redirect-" + node)})
