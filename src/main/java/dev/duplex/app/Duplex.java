@@ -19,6 +19,7 @@ import dev.duplex.service.LocalDelivery;
 import dev.duplex.service.NoticeService;
 import dev.duplex.service.RoomService;
 import dev.duplex.service.TextRules;
+import dev.duplex.service.UserDirectory;
 import dev.duplex.session.OriginPolicy;
 import dev.duplex.session.SessionManager;
 import java.time.Clock;
@@ -87,17 +88,7 @@ public final class Duplex implements AutoCloseable {
                 .orElseGet(() -> new InMemoryBackplane(
                         new InMemoryMessageStore(ids, config.historyPerRoom(), config.historyMaxRooms())));
         this.registry = new ConnectionRegistry();
-        registry.listen(new ConnectionRegistry.Listener() {
-            @Override
-            public void opened(String name) {
-                backplane.online(name);
-            }
-
-            @Override
-            public void closed(String name) {
-                backplane.offline(name);
-            }
-        });
+        UserDirectory.connect(registry, backplane);
         TextRules rules = new TextRules(config.maxTextLength());
         this.rooms = new RoomService(backplane, clock, rules, config.maxRoomsPerSession());
         this.fanOut = new FanOut(config.fanoutThreads(), ownThreadFactory("duplex-fanout"));

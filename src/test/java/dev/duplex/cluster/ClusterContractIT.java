@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,17 +37,11 @@ class ClusterContractIT {
         if (payaraJar != null && !payaraJar.isBlank()) {
             builder.environment().put("PAYARA_MICRO_JAR", payaraJar);
         }
-        Path output = Path.of("target", "cluster-contract-" + server + ".txt");
-        Process run = builder.redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        run.getOutputStream().close();
-        // The script stops itself after 180 s; this is the backstop if it hangs anyway.
-        boolean finished = run.waitFor(5, TimeUnit.MINUTES);
-        if (!finished) {
-            run.descendants().forEach(ProcessHandle::destroyForcibly);
-            run.destroyForcibly();
-        }
-        String text = Files.readString(output, StandardCharsets.UTF_8);
-        System.out.println(text);
+        // The script stops itself after 180 s; five minutes is the backstop if it hangs anyway.
+        ScriptRun run = ScriptRun.run(builder, Path.of("target", "cluster-contract-" + server + ".txt"),
+                Duration.ofMinutes(5));
+        boolean finished = run.finished();
+        String text = run.output();
         // The script's summary (the failed expectations, each with its node) goes in the failure message.
         int summary = text.indexOf("CLUSTER CONTRACT on");
         int result = text.indexOf("RESULT:", Math.max(summary, 0));
@@ -58,7 +50,7 @@ class ClusterContractIT {
                 ? text.substring(summary, end < 0 ? text.length() : end)
                 : text.lines().skip(Math.max(0, text.lines().count() - 40)).collect(Collectors.joining("\n"));
         assertTrue(finished, "scripts/cluster-contract --server " + server + " did not finish in 5 minutes\n" + text);
-        assertEquals(0, run.exitValue(), "cluster contract on " + server + " failed (full output above, logs in "
+        assertEquals(0, run.exitCode(), "cluster contract on " + server + " failed (full output above, logs in "
                 + "target/cluster-contract/" + server + "):\n" + failures);
         assertTrue(text.contains("RESULT: PASS"), text);
     }

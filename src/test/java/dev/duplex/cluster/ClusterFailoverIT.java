@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -29,22 +27,14 @@ class ClusterFailoverIT {
                 Assumptions.abort(tool + " is missing; skipping the clustered failover test");
             }
         }
-        Path output = Path.of("target", "failover.txt");
-        Process failover = new ProcessBuilder("scripts/failover")
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile())
-                .start();
-        boolean finished = failover.waitFor(9, TimeUnit.MINUTES);
-        if (!finished) {
-            failover.descendants().forEach(ProcessHandle::destroyForcibly);
-            failover.destroyForcibly();
-        }
-        String text = Files.readString(output, StandardCharsets.UTF_8);
-        System.out.println(text);
+        ScriptRun run = ScriptRun.run(new ProcessBuilder("scripts/failover"), Path.of("target", "failover.txt"),
+                Duration.ofMinutes(9));
+        boolean finished = run.finished();
+        String text = run.output();
         assertTrue(finished, "scripts/failover did not finish in 9 minutes");
         assertTrue(text.contains("acked messages lost     0"), text);
         assertTrue(text.contains("duplicates              0"), text);
         assertTrue(text.contains("RESULT: PASS"), text);
-        assertEquals(0, failover.exitValue(), text);
+        assertEquals(0, run.exitCode(), text);
     }
 }

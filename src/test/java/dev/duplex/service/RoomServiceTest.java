@@ -44,17 +44,7 @@ class RoomServiceTest {
         MessageIds ids = new MessageIds(CLOCK);
         TextRules rules = new TextRules(10);
         InMemoryBackplane backplane = new InMemoryBackplane(new InMemoryMessageStore(ids, 5, 100));
-        registry.listen(new ConnectionRegistry.Listener() {
-            @Override
-            public void opened(String name) {
-                backplane.online(name);
-            }
-
-            @Override
-            public void closed(String name) {
-                backplane.offline(name);
-            }
-        });
+        UserDirectory.connect(registry, backplane);
         rooms = new RoomService(backplane, CLOCK, rules, 3);
         backplane.broker().subscribe(new LocalDelivery(registry, rooms));
         directs = new DirectService(registry, backplane, ids, CLOCK, rules);

@@ -36,25 +36,19 @@ public final class RecordingTransport implements Transport {
 
     @Override
     public void write(List<OutboundFrame> frames, Completion done) {
-        synchronized (this) {
-            for (OutboundFrame frame : frames) {
-                sent.add(frame.text());
-            }
-            batchSizes.add(frames.size());
-            if (!inline) {
-                inFlight.add(done);
-                maxInFlight = Math.max(maxInFlight, inFlight.size());
-                return;
-            }
-        }
-        done.completed(null);
+        record(frames.stream().map(OutboundFrame::text).toList(), done);
     }
 
     /** Keep-alives are recorded as the text {@code <ping>} and complete like writes. */
     @Override
     public void keepAlive(Completion done) {
+        record(List.of(PING), done);
+    }
+
+    private void record(List<String> texts, Completion done) {
         synchronized (this) {
-            sent.add(PING);
+            sent.addAll(texts);
+            batchSizes.add(texts.size());
             if (!inline) {
                 inFlight.add(done);
                 maxInFlight = Math.max(maxInFlight, inFlight.size());
