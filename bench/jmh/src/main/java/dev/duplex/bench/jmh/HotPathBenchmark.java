@@ -3,12 +3,12 @@ package dev.duplex.bench.jmh;
 import dev.duplex.codec.FrameCodec;
 import dev.duplex.message.ClientFrame;
 import dev.duplex.message.ServerFrame;
-import dev.duplex.service.ChatConnection;
-import dev.duplex.service.FrameSink;
-import dev.duplex.service.OutboundFrame;
-import jakarta.websocket.CloseReason;
-import jakarta.websocket.SendHandler;
-import jakarta.websocket.SendResult;
+import dev.duplex.connection.Connection;
+import dev.duplex.connection.OutboundFrame;
+import dev.duplex.connection.SubProtocol;
+import dev.duplex.connection.Transport;
+import dev.duplex.message.CloseCode;
+import dev.duplex.message.FrameKind;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +28,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Duplex's per-message hot path without the container: decode one client frame, encode one
- * broadcast, and hand the encoded broadcast to many sessions' outbound queues whose sink completes
- * each send at once (the container's share is what bench/run.sh measures end to end).
+ * broadcast, and hand the encoded broadcast to many connections' outbound queues whose transport
+ * completes each write at once (the container's share is what bench/run.sh measures end to end).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,29 +45,52 @@ public class HotPathBenchmark {
     int sessions;
 
     ServerFrame.ChatMessage message;
-    List<ChatConnection> connections;
+    List<Connection> connections;
     OutboundFrame encoded;
 
-    /** Completes every send inline, as a container with room in its socket buffer does. */
-    static final class InlineSink implements FrameSink {
-        static final SendResult OK = new SendResult();
+    /** Completes every write inline, as a container with room in its socket buffer does. */
+    static final class InlineTransport implements Transport {
         long sent;
 
         @Override
-        public void sendText(String text, SendHandler done) {
-            sent += text.length();
-            done.onResult(OK);
+        public String name() {
+            return "bench";
         }
 
         @Override
-        public void sendPing(SendHandler done) {
-            done.onResult(OK);
+        public void write(List<OutboundFrame> frames, Completion done) {
+            for (OutboundFrame frame : frames) {
+                sent += frame.text().length();
+            }
+            done.completed(null);
         }
 
         @Override
-        public void close(CloseReason reason) {
+        public void keepAlive(Completion done) {
+            done.completed(null);
+        }
+
+        @Override
+        public void close(CloseCode.Close close) {
+        }
+
+        @Override
+        public void abort() {
         }
     }
+
+    /** What a {@code chat} session receives. */
+    static final SubProtocol CHAT = new SubProtocol() {
+        @Override
+        public String name() {
+            return "chat";
+        }
+
+        @Override
+        public boolean receives(FrameKind kind) {
+            return kind == FrameKind.MESSAGE || kind == FrameKind.NOTICE;
+        }
+    };
 
     @Setup
     public void setUp() {
@@ -76,8 +99,11 @@ public class HotPathBenchmark {
         encoded = OutboundFrame.of(FrameCodec.encode(message));
         connections = new ArrayList<>();
         for (int i = 0; i < sessions; i++) {
-            connections.add(new ChatConnection("s" + i, "s" + i, "bench", "chat", new InlineSink(),
-                    1 << 20, TimeUnit.SECONDS.toNanos(10), 1_000_000, 1_000_000, "127.0.0.1"));
+            Connection connection = new Connection("s" + i, "bench", CHAT, new InlineTransport(),
+                    new Connection.Limits(1 << 20, TimeUnit.SECONDS.toNanos(10), 1_000_000, 1_000_000), "127.0.0.1",
+                    Runnable::run, System::nanoTime);
+            connection.activate();
+            connections.add(connection);
         }
     }
 
@@ -94,7 +120,7 @@ public class HotPathBenchmark {
     /** One broadcast to every session; divide by {@code sessions} for the cost per delivery. */
     @Benchmark
     public void fanOut(Blackhole bh) {
-        for (ChatConnection c : connections) {
+        for (Connection c : connections) {
             c.send(encoded);
         }
         bh.consume(connections.size());
