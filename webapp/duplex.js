@@ -308,6 +308,13 @@ export class DuplexError extends Error {
 const READY_OPEN = 1;
 const READY_CONNECTING = 0;
 
+/** The real clock. Wrapped, because browsers refuse a `setTimeout` called on another object. */
+const SYSTEM_TIMERS = Object.freeze({
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (id) => globalThis.clearTimeout(id),
+  now: () => Date.now(),
+});
+
 /**
  * A Duplex connection that survives drops.
  *
@@ -344,6 +351,9 @@ export class DuplexClient extends EventTarget {
    * @param {number} [options.connectTimeout=15000] a handshake without welcome this long is dropped
    * @param {number} [options.maxQueue=200] sends that may wait while offline
    * @param {Function} [options.WebSocket]  WebSocket implementation (default: the global one)
+   * @param {object} [options.timers]       `{ setTimeout, clearTimeout, now }` behind every wait the
+   *   client makes (default: the global ones and Date.now). A testing seam: a fake clock lets tests
+   *   move time on explicitly instead of racing real timers.
    */
   constructor(options = {}) {
     super();
@@ -359,6 +369,7 @@ export class DuplexClient extends EventTarget {
       reconnect: options.reconnect === false ? false : { initialDelay: 500, maxDelay: 10000, factor: 2, jitter: 0.5, ...(options.reconnect || {}) },
     };
     this.url = options.url || defaultEndpoint();
+    this._clock = { ...SYSTEM_TIMERS, ...(options.timers || {}) };
     this.name = String(options.name);
     this.protocol = '';
     this.limits = { ...DEFAULT_LIMITS };
@@ -460,7 +471,7 @@ export class DuplexClient extends EventTarget {
   /** Skips the back-off wait when reconnecting (e.g. the network is back). */
   retryNow() {
     if (this.state !== 'reconnecting') return;
-    clearTimeout(this._timers.reconnect);
+    this._clock.clearTimeout(this._timers.reconnect);
     this._open();
   }
 
@@ -509,7 +520,7 @@ export class DuplexClient extends EventTarget {
   /** Tells the room this user is typing (superchat), at most limits.typingPerSecond a second. */
   typing(room = this._handshakeRoom) {
     if (!this.superchat || !this._isOpen() || !this._rooms.get(room)?.joined) return false;
-    const now = Date.now();
+    const now = this._clock.now();
     this._typingAt = this._typingAt || new Map();
     const gap = 1000 / Math.max(1, this.limits.typingPerSecond || 3);
     if (now - (this._typingAt.get(room) || 0) < gap) return false;
@@ -536,9 +547,9 @@ export class DuplexClient extends EventTarget {
   /** Pings the server; resolves with the round trip in milliseconds. */
   ping() {
     if (!this._isOpen()) return Promise.reject(new DuplexError('offline', 'Not connected.'));
-    const started = Date.now();
+    const started = this._clock.now();
     return new Promise((resolve, reject) => this._ping((ok) => {
-      if (ok) resolve(Date.now() - started);
+      if (ok) resolve(this._clock.now() - started);
       else reject(new DuplexError('offline', 'The connection closed before the pong.'));
     }));
   }
@@ -612,7 +623,7 @@ export class DuplexClient extends EventTarget {
     this._ownReplayed = [];
     this._wire = [];
     this._tokens = Number.POSITIVE_INFINITY;
-    this._tokenAt = Date.now();
+    this._tokenAt = this._clock.now();
     for (const r of this._rooms.values()) {
       r.joined = false;
       r.replay = null;
@@ -634,7 +645,7 @@ export class DuplexClient extends EventTarget {
     };
     ws.onerror = () => { /* a close event always follows */ };
     if (this.options.connectTimeout > 0) {
-      this._timers.connect = setTimeout(() => {
+      this._timers.connect = this._clock.setTimeout(() => {
         if (mine() && !this._synced) this._abandon(1006, 'no welcome from the server in time');
       }, this.options.connectTimeout);
     }
@@ -690,8 +701,8 @@ export class DuplexClient extends EventTarget {
       info.delay = delay;
       info.attempt = this.attempt;
       this._emit('close', info);
-      this._setState('reconnecting', { delay, attempt: this.attempt, retryAt: Date.now() + delay });
-      this._timers.reconnect = setTimeout(() => this._open(), delay);
+      this._setState('reconnecting', { delay, attempt: this.attempt, retryAt: this._clock.now() + delay });
+      this._timers.reconnect = this._clock.setTimeout(() => this._open(), delay);
       return;
     }
     this._emit('close', info);
@@ -706,8 +717,7 @@ export class DuplexClient extends EventTarget {
 
   _clearTimers() {
     for (const key of Object.keys(this._timers)) {
-      clearTimeout(this._timers[key]);
-      clearInterval(this._timers[key]);
+      this._clock.clearTimeout(this._timers[key]);
       this._timers[key] = null;
     }
   }
@@ -730,7 +740,7 @@ export class DuplexClient extends EventTarget {
    * after a reconnect is never refused with `rate-limited`.
    */
   _pump() {
-    clearTimeout(this._timers.pump);
+    this._clock.clearTimeout(this._timers.pump);
     this._timers.pump = null;
     const ws = this._ws;
     const rate = Number(this.limits.messagesPerSecond) || 0;
@@ -740,11 +750,11 @@ export class DuplexClient extends EventTarget {
     const refill = rate * 0.8;
     while (this._wire.length > 0 && ws && ws.readyState === READY_OPEN) {
       if (paced) {
-        const now = Date.now();
+        const now = this._clock.now();
         this._tokens = Math.min(capacity, this._tokens + ((now - this._tokenAt) / 1000) * refill);
         this._tokenAt = now;
         if (this._tokens < 1) {
-          this._timers.pump = setTimeout(() => this._pump(), Math.ceil(((1 - this._tokens) / refill) * 1000));
+          this._timers.pump = this._clock.setTimeout(() => this._pump(), Math.ceil(((1 - this._tokens) / refill) * 1000));
           return;
         }
         this._tokens -= 1;
@@ -776,15 +786,20 @@ export class DuplexClient extends EventTarget {
   _startHeartbeat() {
     const every = this.options.pingInterval;
     if (!(every > 0)) return;
-    this._timers.ping = setInterval(() => {
-      if (!this._isOpen()) return;
-      let answered = false;
-      this._ping((ok) => { if (ok) { answered = true; clearTimeout(this._timers.pong); } });
-      clearTimeout(this._timers.pong);
-      this._timers.pong = setTimeout(() => {
-        if (!answered) this._abandon(1006, 'the server stopped answering');
-      }, this.options.pongTimeout);
-    }, every);
+    // A timeout re-armed after every beat, as setInterval re-arms, because the injected clock
+    // has no setInterval.
+    const beat = () => {
+      if (this._isOpen()) {
+        let answered = false;
+        this._ping((ok) => { if (ok) { answered = true; this._clock.clearTimeout(this._timers.pong); } });
+        this._clock.clearTimeout(this._timers.pong);
+        this._timers.pong = this._clock.setTimeout(() => {
+          if (!answered) this._abandon(1006, 'the server stopped answering');
+        }, this.options.pongTimeout);
+      }
+      this._timers.ping = this._clock.setTimeout(beat, every);
+    };
+    this._timers.ping = this._clock.setTimeout(beat, every);
   }
 
   _enqueue(item) {
@@ -840,7 +855,6 @@ export class DuplexClient extends EventTarget {
         item.reject(new DuplexError('too-big', `The frame would exceed ${this.limits.maxFrameBytes} bytes.`, { ref: item.ref, room: item.room }));
         continue;
       }
-      item.sentAt = Date.now();
       this._inflight.set(item.ref, item);
       this._writeRaw(json);
     }
@@ -849,7 +863,7 @@ export class DuplexClient extends EventTarget {
   /** Once caught up after (re)connecting: settle sends a drop cut off, then send the queue. */
   _onSynced(resumed) {
     this._synced = true;
-    clearTimeout(this._timers.connect);
+    this._clock.clearTimeout(this._timers.connect);
     const seen = this._ownReplayed.splice(0);
     this._outbox = this._outbox.filter((item) => {
       if (!item.cutOff) return true;
@@ -990,7 +1004,7 @@ export class DuplexClient extends EventTarget {
     const id = f.id == null ? null : String(f.id);
     if (item.kind === 'direct') {
       if (id !== null) this._seenDirects.add(id);
-      const echo = { type: 'direct', id, from: this.name, to: item.to, text: item.text, ts: new Date().toISOString(), own: true, ref: item.ref, local: true };
+      const echo = { type: 'direct', id, from: this.name, to: item.to, text: item.text, ts: new Date(this._clock.now()).toISOString(), own: true, ref: item.ref, local: true };
       this._emit('direct', echo);
       item.resolve({ id, ref: item.ref, to: item.to, text: item.text });
     } else {
@@ -1026,8 +1040,8 @@ export class DuplexClient extends EventTarget {
     const socket = this._socketId;
     // Slow down: the bucket starts empty again.
     this._tokens = 0;
-    this._tokenAt = Date.now();
-    setTimeout(() => {
+    this._tokenAt = this._clock.now();
+    this._clock.setTimeout(() => {
       if (socket !== this._socketId) return;
       this._ping((ok) => {
         if (!ok || socket !== this._socketId) return;
