@@ -433,6 +433,47 @@ describe('DuplexClient', () => {
     assert.equal(closes[0].willReconnect, true);
   });
 
+  test('any transport of the documented shape carries the session', async () => {
+    // What an SSE or long-polling transport would look like to the client.
+    const made = [];
+    class ScriptedTransport {
+      constructor(endpoint, query) {
+        Object.assign(this, { endpoint, query, isOpen: true, isClosed: false, protocol: 'superchat', written: [] });
+        this.socket = this;
+        made.push(this);
+      }
+
+      send(text) { this.written.push(JSON.parse(text)); }
+
+      close() { this.isOpen = false; this.isClosed = true; }
+    }
+    const c = client({ transport: ScriptedTransport, url: 'http://test/app/chat', since: { lobby: '0041' } });
+    const messages = collect(c, 'message');
+    c.connect();
+    const [t] = made;
+    assert.equal(t.endpoint, 'http://test/app/chat');
+    assert.deepEqual(t.query, { name: 'alice', room: 'lobby', since: '0041' });
+    assert.equal(c.socket, t);
+    t.onmessage(JSON.stringify({ type: 'welcome', protocol: 'superchat', name: 'alice', room: 'lobby' }));
+    t.onmessage(JSON.stringify({ type: 'joined', room: 'lobby', members: ['alice'] }));
+    t.onmessage(JSON.stringify({ type: 'message', id: '0042', room: 'lobby', from: 'bob', text: 'missed' }));
+    await settle();
+    t.onmessage(JSON.stringify({ type: 'pong' }));
+    await settle();
+    assert.equal(c.state, 'open');
+    assert.deepEqual(messages.map((m) => [m.id, m.replayed]), [['0042', true]]);
+    const sent = c.send('over another transport');
+    const frame = t.written.find((f) => f.type === 'message');
+    assert.equal(frame.text, 'over another transport');
+    t.onmessage(JSON.stringify({ type: 'ack', ref: frame.ref, id: '0043' }));
+    assert.equal((await sent).id, '0043');
+    t.onclose({ code: 1001, reason: 'bye', wasClean: true });
+    await settle();
+    assert.equal(c.state, 'reconnecting');
+    await clock.advance(1);
+    assert.deepEqual(made[1].query, { name: 'alice', room: 'lobby', since: '0042' }, 'resumes where it was');
+  });
+
   test('writes are paced inside the rate limit; a rate-limited send is sent again', async () => {
     const c = client();
     const ws = await openReady(c);
