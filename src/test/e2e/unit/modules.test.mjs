@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const WEBAPP = join(dirname(fileURLToPath(import.meta.url)), '../../../../webapp');
 
@@ -16,6 +16,11 @@ function modules(dir = WEBAPP) {
   });
 }
 
+test('every module loads', async () => {
+  // Nothing touches the DOM before it is asked to, so Node can load the page's modules too.
+  for (const file of modules()) await import(pathToFileURL(file).href);
+});
+
 test('every import is relative, so the WAR works under any context root', () => {
   for (const file of modules()) {
     const source = readFileSync(file, 'utf8');
@@ -23,6 +28,13 @@ test('every import is relative, so the WAR works under any context root', () => 
     for (const specifier of specifiers) {
       assert.match(specifier, /^\.\.?\//, `${relative(WEBAPP, file)} imports ${specifier}`);
     }
+  }
+});
+
+test('no module writes HTML: user text goes in with textContent', () => {
+  for (const file of modules()) {
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write/,
+      relative(WEBAPP, file));
   }
 });
 
