@@ -2,13 +2,14 @@
 // Run: node --test src/test/e2e/unit/
 
 import assert from 'node:assert/strict';
-import { afterEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import {
   CLOSE_CODES, DuplexClient, DuplexError, backoffDelay, buildSocketUrl, closeCodeName, compareIds,
   decodeData, explainClose, explainCloseCode, parseFrame, protocolsFor, readFrame, shouldReconnect,
   validateName, validateRoom,
 } from '../../../../webapp/duplex.js';
-import { FakeWebSocket, settle, until } from './fake-socket.mjs';
+import { FakeClock } from './fake-clock.mjs';
+import { FakeWebSocket, settle } from './fake-socket.mjs';
 
 // docs/PROTOCOL.md, "Close codes"
 const DOCUMENTED = [1000, 1001, 1002, 1006, 1007, 1008, 1009, 1011, 4001, 4002, 4003, 4008, 4009, 4029];
@@ -107,10 +108,28 @@ describe('helpers', () => {
   });
 });
 
+// Every client runs on the test's fake clock: no test waits for real time or depends on which of
+// two real timers fires first.
+let clock;
+const clients = [];
+
 function client(options = {}) {
-  return new DuplexClient({
+  const c = new DuplexClient({
     name: 'alice', room: 'lobby', url: 'ws://test/chat', WebSocket: FakeWebSocket, pingInterval: 0,
-    reconnect: { initialDelay: 1, maxDelay: 5, jitter: 0 }, ...options,
+    reconnect: { initialDelay: 1, maxDelay: 5, jitter: 0 }, timers: clock, ...options,
+  });
+  clients.push(c);
+  return c;
+}
+
+/** Resolves with the detail of the `count`-th `type` event from now on. */
+function nextEvent(c, type, count = 1) {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const off = c.on(type, (detail) => {
+      seen += 1;
+      if (seen === count) { off(); resolve(detail); }
+    });
   });
 }
 
@@ -132,7 +151,12 @@ async function openReady(c, opts) {
 }
 
 describe('DuplexClient', () => {
-  afterEach(() => FakeWebSocket.reset());
+  beforeEach(() => { clock = new FakeClock(); });
+  afterEach(() => {
+    // Also after a failed assertion: a client left reconnecting would keep retrying.
+    for (const c of clients.splice(0)) c.close();
+    FakeWebSocket.reset();
+  });
 
   test('offers the protocol list and resolves send on ack', async () => {
     const c = client({ protocols: ['superchat', 'chat'] });
@@ -213,10 +237,11 @@ describe('DuplexClient', () => {
     const c = client();
     const messages = collect(c, 'message');
     const ws = await openReady(c);
+    const second = nextEvent(c, 'message', 2);
     const blob = new Blob([JSON.stringify({ type: 'message', id: '0001', room: 'lobby', from: 'bob', text: 'first' })]);
     ws.receive(blob);
     ws.receive({ type: 'message', id: '0002', room: 'lobby', from: 'bob', text: 'second' });
-    await until(() => messages.length === 2, { what: 'two messages' });
+    await second;
     assert.deepEqual(messages.map((m) => m.text), ['first', 'second']);
   });
 
@@ -242,7 +267,11 @@ describe('DuplexClient', () => {
     const queued = c.send('while away');
     assert.equal(c.queued, 1);
 
-    const ws2 = await until(() => FakeWebSocket.instances.length === 2 && FakeWebSocket.last, { what: 'reconnect' });
+    await clock.advance(39);
+    assert.equal(FakeWebSocket.instances.length, 1, 'not before the back-off delay');
+    await clock.advance(1);
+    assert.equal(FakeWebSocket.instances.length, 2, 'reconnected after the back-off delay');
+    const ws2 = FakeWebSocket.last;
     assert.equal(ws2.url.searchParams.get('since'), '0005');
     assert.equal(ws2.url.searchParams.get('room'), 'lobby');
     ws2.welcome();
@@ -276,7 +305,10 @@ describe('DuplexClient', () => {
     const stored = c.send('stored before the drop');
     const lost = c.send('never arrived');
     ws1.drop(1006);
-    const ws2 = await until(() => FakeWebSocket.instances.length === 2 && FakeWebSocket.last, { what: 'reconnect' });
+    await settle();
+    await clock.advance(1);
+    const ws2 = FakeWebSocket.last;
+    assert.equal(FakeWebSocket.instances.length, 2, 'reconnected');
     ws2.welcome();
     ws2.receive({ type: 'message', id: '0002', room: 'lobby', from: 'alice', text: 'stored before the drop' });
     await settle();
@@ -302,7 +334,8 @@ describe('DuplexClient', () => {
       assert.equal(closes[0].willReconnect, false);
       assert.equal(closes[0].explanation, CLOSE_CODES[code].text);
       await pending;
-      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(clock.pending, 0, `${code}: no timer left`);
+      await clock.advance(60_000);
       assert.equal(FakeWebSocket.instances.length, 1, `${code}: no new socket`);
     }
     FakeWebSocket.reset();
@@ -333,8 +366,9 @@ describe('DuplexClient', () => {
     FakeWebSocket.last.drop(1006);
     await settle();
     assert.equal(d.state, 'reconnecting');
-    await until(() => FakeWebSocket.instances.length === 2, { what: 'retry' });
-    d.close();
+    await clock.advance(1);
+    assert.equal(FakeWebSocket.instances.length, 2, 'retried');
+    assert.equal(d.state, 'connecting');
   });
 
   test('backs off between failed attempts and resets after a welcome', async () => {
@@ -342,20 +376,26 @@ describe('DuplexClient', () => {
     const states = collect(c, 'state');
     await openReady(c);
     FakeWebSocket.last.drop(1011);
-    for (let i = 2; i <= 4; i += 1) {
-      await until(() => FakeWebSocket.instances.length === i, { what: `attempt ${i}` });
-      FakeWebSocket.last.drop(1006);
-    }
     await settle();
+    for (let i = 2; i <= 5; i += 1) {
+      const { delay } = states.at(-1);
+      await clock.advance(delay - 1);
+      assert.equal(FakeWebSocket.instances.length, i - 1, `attempt ${i} waits ${delay} ms`);
+      await clock.advance(1);
+      assert.equal(FakeWebSocket.instances.length, i, `attempt ${i}`);
+      if (i < 5) {
+        FakeWebSocket.last.drop(1006);
+        await settle();
+      }
+    }
     const delays = states.filter((s) => s.state === 'reconnecting').map((s) => s.delay);
     assert.deepEqual(delays, [1, 2, 4, 8]);
-    const ws = await until(() => FakeWebSocket.instances.length === 5 && FakeWebSocket.last, { what: 'attempt 5' });
+    const ws = FakeWebSocket.last;
     ws.welcome();
     await settle();
     ws.pongAll();
     await settle();
     assert.equal(c.attempt, 0);
-    c.close();
   });
 
   test('chat: single room, send resolves on its echo, directs and joins are refused', async () => {
@@ -373,17 +413,65 @@ describe('DuplexClient', () => {
   });
 
   test('history resolves with the page; a heartbeat nobody answers drops the connection', async () => {
-    const c = client({ pingInterval: 10, pongTimeout: 10 });
+    // The pong deadline (beat + 5) never falls on the next beat (beat + 10).
+    const c = client({ pingInterval: 10, pongTimeout: 5 });
     const closes = collect(c, 'close');
     const ws = await openReady(c);
     const h = c.history('lobby', { before: '0100', limit: 2 });
     assert.deepEqual(ws.framesOf('history')[0], { type: 'history', room: 'lobby', before: '0100', limit: 2 });
     ws.receive({ type: 'history', room: 'lobby', messages: [{ type: 'message', id: '0098' }, { type: 'message', id: '0099' }] });
     assert.equal((await h).length, 2);
-    await until(() => closes.length === 1, { what: 'heartbeat timeout' });
+    const pings = ws.framesOf('ping').length;
+    await clock.advance(10);
+    assert.equal(ws.framesOf('ping').length, pings + 1, 'a heartbeat ping after pingInterval');
+    assert.equal(closes.length, 0);
+    await clock.advance(4);
+    assert.equal(closes.length, 0, 'not before pongTimeout');
+    await clock.advance(1);
+    assert.equal(closes.length, 1, 'dropped when its pong did not come within pongTimeout');
     assert.equal(closes[0].code, 1006);
     assert.equal(closes[0].willReconnect, true);
-    c.close();
+  });
+
+  test('any transport of the documented shape carries the session', async () => {
+    // What an SSE or long-polling transport would look like to the client.
+    const made = [];
+    class ScriptedTransport {
+      constructor(endpoint, query) {
+        Object.assign(this, { endpoint, query, isOpen: true, isClosed: false, protocol: 'superchat', written: [] });
+        this.socket = this;
+        made.push(this);
+      }
+
+      send(text) { this.written.push(JSON.parse(text)); }
+
+      close() { this.isOpen = false; this.isClosed = true; }
+    }
+    const c = client({ transport: ScriptedTransport, url: 'http://test/app/chat', since: { lobby: '0041' } });
+    const messages = collect(c, 'message');
+    c.connect();
+    const [t] = made;
+    assert.equal(t.endpoint, 'http://test/app/chat');
+    assert.deepEqual(t.query, { name: 'alice', room: 'lobby', since: '0041' });
+    assert.equal(c.socket, t);
+    t.onmessage(JSON.stringify({ type: 'welcome', protocol: 'superchat', name: 'alice', room: 'lobby' }));
+    t.onmessage(JSON.stringify({ type: 'joined', room: 'lobby', members: ['alice'] }));
+    t.onmessage(JSON.stringify({ type: 'message', id: '0042', room: 'lobby', from: 'bob', text: 'missed' }));
+    await settle();
+    t.onmessage(JSON.stringify({ type: 'pong' }));
+    await settle();
+    assert.equal(c.state, 'open');
+    assert.deepEqual(messages.map((m) => [m.id, m.replayed]), [['0042', true]]);
+    const sent = c.send('over another transport');
+    const frame = t.written.find((f) => f.type === 'message');
+    assert.equal(frame.text, 'over another transport');
+    t.onmessage(JSON.stringify({ type: 'ack', ref: frame.ref, id: '0043' }));
+    assert.equal((await sent).id, '0043');
+    t.onclose({ code: 1001, reason: 'bye', wasClean: true });
+    await settle();
+    assert.equal(c.state, 'reconnecting');
+    await clock.advance(1);
+    assert.deepEqual(made[1].query, { name: 'alice', room: 'lobby', since: '0042' }, 'resumes where it was');
   });
 
   test('writes are paced inside the rate limit; a rate-limited send is sent again', async () => {
@@ -393,7 +481,11 @@ describe('DuplexClient', () => {
     const sends = Array.from({ length: 60 }, (_, i) => c.send(`m${i}`));
     const burst = ws.sent.length - before;
     assert.ok(burst >= 20 && burst <= 30, `first burst ${burst} stays under messageBurst 40`);
-    await until(() => ws.framesOf('message').length === 60, { timeoutMs: 4000, what: 'paced sends' });
+    await clock.advance(1000);
+    const inASecond = ws.framesOf('message').length - burst;
+    assert.ok(inASecond >= 1 && inASecond <= 20, `${inASecond} more in the next second stay under messagesPerSecond 20`);
+    await clock.advance(3000);
+    assert.equal(ws.framesOf('message').length, 60, 'all sent in the end');
 
     // The server refused one frame (no ref says which): after the pause and a ping, the send
     // that was never answered goes out again; answered ones do not.
@@ -403,9 +495,17 @@ describe('DuplexClient', () => {
       ws.receive({ type: 'ack', ref: f.ref, id: `0${f.text.slice(1).padStart(3, '0')}` });
     }
     ws.receive({ type: 'error', code: 'rate-limited', message: 'slow down', retryAfterMs: 60 });
-    await until(() => ws.framesOf('ping').length > ws.ponged, { what: 'probe ping' });
+    await settle();
+    const pings = ws.framesOf('ping').length;
+    await clock.advance(59);
+    assert.equal(ws.framesOf('ping').length, pings, 'no probe before retryAfterMs');
+    // The probe is paced like any frame, and the bucket was emptied: a few ms more.
+    await clock.advance(41);
+    assert.equal(ws.framesOf('ping').length, pings + 1, 'probe ping after retryAfterMs');
     ws.pongAll();
-    await until(() => ws.framesOf('message').length === 61, { what: 'resend' });
+    await settle();
+    await clock.advance(1000);
+    assert.equal(ws.framesOf('message').length, 61, 'the dropped send went out again');
     const again = ws.framesOf('message')[60];
     assert.equal(again.text, 'm59');
     ws.receive({ type: 'ack', ref: again.ref, id: '0059' });

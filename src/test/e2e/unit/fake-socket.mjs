@@ -95,13 +95,3 @@ export async function settle(rounds = 10) {
   for (let i = 0; i < rounds; i += 1) await new Promise((r) => setImmediate(r));
 }
 
-/** Waits (bounded) until `fn()` is truthy. */
-export async function until(fn, { timeoutMs = 2000, what = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
