@@ -60,6 +60,11 @@ public final class Duplex implements AutoCloseable {
     private final List<Thread> ownThreads = new CopyOnWriteArrayList<>();
     private final FanOut fanOut;
     private final ScheduledFuture<?> heartbeat;
+    /**
+     * Made at start: at undeploy the application's class loader may load no class it has not
+     * loaded yet (Payara's throws NoClassDefFoundError), and every session must still get its 1001.
+     */
+    private final CloseCode.Close shutdownClose = CloseCode.GOING_AWAY.close();
     private volatile boolean closed;
 
     public Duplex(DuplexConfig config) {
@@ -222,7 +227,7 @@ public final class Duplex implements AutoCloseable {
         }
         closed = true;
         heartbeat.cancel(false);
-        sessions.closeAll(CloseCode.GOING_AWAY.close());
+        sessions.closeAll(shutdownClose);
         stopOwnThreads();
         try {
             subscription.close();

@@ -184,6 +184,11 @@ public final class Connection {
         outbound.close(close);
     }
 
+    /** Closes on this thread, now: for shutdown (see {@link OutboundQueue#closeNow}). */
+    public void closeNow(CloseCode.Close close) {
+        outbound.closeNow(close);
+    }
+
     /** The transport reported the connection closed. */
     public void released() {
         outbound.released();

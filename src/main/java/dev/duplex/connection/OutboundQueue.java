@@ -158,6 +158,23 @@ public final class OutboundQueue {
     }
 
     /**
+     * Closes at once on the calling thread, without waiting for the write in flight (the container
+     * orders the close after what it was handed): for shutdown, whose thread is meant to wait, and
+     * which must be done before the application is gone.
+     */
+    public void closeNow(CloseCode.Close close) {
+        if (!state.compareAndSet(OPEN, CLOSING)) {
+            return;
+        }
+        pendingClose = close;
+        closingSince = nanoClock.getAsLong();
+        clear();
+        if (closeIssued.compareAndSet(false, true)) {
+            transport.close(close);
+        }
+    }
+
+    /**
      * Aborts the connection when its close has not completed a send timeout after it began: the
      * peer is not reading, so not even a close frame gets through. Returns whether it aborted.
      */

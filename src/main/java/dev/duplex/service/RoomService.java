@@ -92,9 +92,10 @@ public final class RoomService {
      * presence.
      */
     public void join(Connection connection, String roomName, String since) {
-        if (join(connection, roomName, since, true) == JoinOutcome.UNAVAILABLE) {
+        if (enter(connection, roomName, since) == JoinOutcome.UNAVAILABLE) {
             unavailable(connection, null, roomName);
         }
+        connection.flush();
     }
 
     /**
@@ -102,10 +103,11 @@ public final class RoomService {
      * when the backplane is unreachable: the session is not in the room, and is to be refused.
      */
     public boolean joinOnOpen(Connection connection, String roomName, String since) {
-        return join(connection, roomName, since, false) != JoinOutcome.UNAVAILABLE;
+        return enter(connection, roomName, since) != JoinOutcome.UNAVAILABLE;
     }
 
-    private JoinOutcome join(Connection connection, String roomName, String since, boolean sendNow) {
+    /** Puts the session in the room and queues what it is to receive, without sending it. */
+    private JoinOutcome enter(Connection connection, String roomName, String since) {
         if (!isValidRoom(roomName)) {
             connection.sendError(ErrorCode.INVALID_ROOM, "room must be 1-32 of a-z, 0-9 and -", null, roomName);
             return JoinOutcome.REFUSED;
@@ -160,9 +162,6 @@ public final class RoomService {
                 if (membership.changed()) {
                     room.announceLater("join", connection, membership.members());
                 }
-            }
-            if (sendNow) {
-                connection.flush();
             }
             room.publishAnnouncements(this::publishQuietly);
             return JoinOutcome.JOINED;

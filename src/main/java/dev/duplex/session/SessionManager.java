@@ -174,15 +174,13 @@ public final class SessionManager {
         return true;
     }
 
-    /**
-     * An error a transport reported for a session. Broken connections are routine and logged
-     * quietly; anything else is a bug, counted and logged with its stack trace.
-     */
-    public void failed(String sessionId, Throwable error, boolean connectionProblem) {
-        if (connectionProblem) {
-            LOG.log(System.Logger.Level.DEBUG, "session {0}: connection problem: {1}", sessionId, error);
-            return;
-        }
+    /** A broken connection a transport reported: routine, logged quietly. */
+    public void connectionProblem(String sessionId, Throwable error) {
+        LOG.log(System.Logger.Level.DEBUG, "session {0}: connection problem: {1}", sessionId, error);
+    }
+
+    /** Any other error a transport reported: a bug, counted and logged with its stack trace. */
+    public void unexpectedError(String sessionId, Throwable error) {
         unexpectedErrors.incrementAndGet();
         LOG.log(System.Logger.Level.WARNING, "session " + sessionId + ": unexpected error", error);
     }
@@ -211,7 +209,7 @@ public final class SessionManager {
         shuttingDown = true;
         List<Connection> open = new ArrayList<>(registry.all());
         for (Connection connection : open) {
-            connection.close(close);
+            connection.closeNow(close);
         }
         for (Connection connection : open) {
             if (forget(connection)) {

@@ -70,9 +70,7 @@ public class ChatEndpoint {
         Principal user = session.getUserPrincipal();
         Handshake handshake = new Handshake(session.getNegotiatedSubprotocol(), session.getQueryString(),
                 user == null ? null : user.getName(), (String) session.getUserProperties().get(REMOTE_ADDRESS));
-        boolean streaming = config.sendMode() == DuplexConfig.SendMode.AUTO
-                && WebSocketTransport.streamsWithoutBlocking(session);
-        Admission admission = sessions.open(handshake, new WebSocketTransport(session, streaming));
+        Admission admission = sessions.open(handshake, WebSocketTransport.of(session, config.sendMode()));
         if (admission instanceof Admission.Accepted accepted) {
             connection = accepted.connection();
         } else if (admission instanceof Admission.Refused refused) {
@@ -110,8 +108,14 @@ public class ChatEndpoint {
 
     @OnError
     public void onError(Session session, Throwable error) {
-        if (sessions != null) {
-            sessions.failed(connection != null ? connection.id() : session.getId(), error, isConnectionProblem(error));
+        if (sessions == null) {
+            return;
+        }
+        String id = connection != null ? connection.id() : session.getId();
+        if (isConnectionProblem(error)) {
+            sessions.connectionProblem(id, error);
+        } else {
+            sessions.unexpectedError(id, error);
         }
     }
 
@@ -126,6 +130,6 @@ public class ChatEndpoint {
 
     /** A refusal before any session exists: nothing else is queued, so it is closed at once. */
     private static void close(Session session, CloseCode.Close close) {
-        new WebSocketTransport(session).close(close);
+        WebSocketTransport.async(session).close(close);
     }
 }

@@ -1,5 +1,6 @@
 package dev.duplex.transport.websocket;
 
+import dev.duplex.config.DuplexConfig;
 import dev.duplex.connection.OutboundFrame;
 import dev.duplex.connection.Transport;
 import dev.duplex.message.CloseCode;
@@ -58,14 +59,25 @@ public final class WebSocketTransport implements Transport {
      */
     private long unfencedChars;
 
-    /** A transport that always sends through the asynchronous remote. */
-    public WebSocketTransport(Session session) {
-        this(session, false);
-    }
-
-    public WebSocketTransport(Session session, boolean streaming) {
+    private WebSocketTransport(Session session, boolean streaming) {
         this.session = session;
         this.streaming = streaming;
+    }
+
+    /** The transport the send mode asks for: streaming where the container allows it ({@code auto}). */
+    public static WebSocketTransport of(Session session, DuplexConfig.SendMode mode) {
+        return mode == DuplexConfig.SendMode.AUTO && streamsWithoutBlocking(session)
+                ? streaming(session) : async(session);
+    }
+
+    /** A transport that always sends through the asynchronous remote. */
+    public static WebSocketTransport async(Session session) {
+        return new WebSocketTransport(session, false);
+    }
+
+    /** A transport that streams through the send writer, with a fence every {@link #FENCE_CHARS}. */
+    public static WebSocketTransport streaming(Session session) {
+        return new WebSocketTransport(session, true);
     }
 
     /**

@@ -95,7 +95,7 @@ class WebSocketTransportTest {
     @Test
     void streamsUntilTheFenceBudgetThenSendsOneFrameAsynchronously() {
         RecordingSession remote = new RecordingSession();
-        WebSocketTransport sink = new WebSocketTransport(remote.session, true);
+        WebSocketTransport sink = WebSocketTransport.streaming(remote.session);
         int streamedBeforeFence = WebSocketTransport.FENCE_CHARS / FRAME.length()
                 + (WebSocketTransport.FENCE_CHARS % FRAME.length() == 0 ? 0 : 1);
         for (int i = 0; i < streamedBeforeFence; i++) {
@@ -123,7 +123,7 @@ class WebSocketTransportTest {
     @Test
     void aFailedFenceKeepsTheBudgetSpentAndReportsTheFailure() {
         RecordingSession remote = new RecordingSession();
-        WebSocketTransport sink = new WebSocketTransport(remote.session, true);
+        WebSocketTransport sink = WebSocketTransport.streaming(remote.session);
         send(sink, "y".repeat(WebSocketTransport.FENCE_CHARS), new Outcome());
         Outcome fence = new Outcome();
         send(sink, "fence", fence);
@@ -138,7 +138,7 @@ class WebSocketTransportTest {
         RecordingSession remote = new RecordingSession();
         remote.writerFails = true;
         Outcome outcome = new Outcome();
-        send(new WebSocketTransport(remote.session, true), "hello", outcome);
+        send(WebSocketTransport.streaming(remote.session), "hello", outcome);
         assertTrue(outcome.done);
         assertEquals("connection reset", outcome.failure.getMessage());
     }
@@ -146,7 +146,7 @@ class WebSocketTransportTest {
     @Test
     void withoutStreamingEveryFrameIsAsynchronous() {
         RecordingSession remote = new RecordingSession();
-        WebSocketTransport sink = new WebSocketTransport(remote.session, false);
+        WebSocketTransport sink = WebSocketTransport.async(remote.session);
         Outcome first = new Outcome();
         send(sink, "one", first);
         assertFalse(first.done);
@@ -159,7 +159,7 @@ class WebSocketTransportTest {
     @Test
     void aBatchIsSentFrameByFrameInOrderAndCompletesOnceAfterTheLast() {
         RecordingSession remote = new RecordingSession();
-        WebSocketTransport transport = new WebSocketTransport(remote.session, false);
+        WebSocketTransport transport = WebSocketTransport.async(remote.session);
         Outcome outcome = new Outcome();
         transport.write(List.of(OutboundFrame.of("a"), OutboundFrame.of("b"), OutboundFrame.of("c")), outcome);
         assertEquals(List.of("a"), remote.sentAsync, "one send at a time");
@@ -174,7 +174,7 @@ class WebSocketTransportTest {
     @Test
     void aFailureInsideABatchEndsIt() {
         RecordingSession remote = new RecordingSession();
-        WebSocketTransport transport = new WebSocketTransport(remote.session, false);
+        WebSocketTransport transport = WebSocketTransport.async(remote.session);
         Outcome outcome = new Outcome();
         transport.write(List.of(OutboundFrame.of("a"), OutboundFrame.of("b")), outcome);
         remote.complete(new SendResult(new IOException("broken pipe")));
