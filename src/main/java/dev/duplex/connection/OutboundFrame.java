@@ -11,9 +11,6 @@ import dev.duplex.codec.FrameCodec;
  */
 public record OutboundFrame(String text, int bytes, boolean counted) {
 
-    /** Marks a keep-alive in a session's queue; never sent as text. */
-    static final OutboundFrame KEEP_ALIVE = new OutboundFrame("", 0, false);
-
     public static OutboundFrame of(String text) {
         return new OutboundFrame(text, FrameCodec.utf8Length(text), true);
     }

@@ -114,15 +114,21 @@ public final class OutboundQueue {
     }
 
     /**
-     * Sends a keep-alive, from the background executor, if nothing waits or is in flight (the
-     * WebSocket API offers pings only as a blocking call). Returns whether it did.
+     * Sends a keep-alive from the background executor (the WebSocket API offers pings only as a
+     * blocking call) if nothing waits or is in flight. It takes the writer's turn, so frames queued
+     * meanwhile wait behind it and no other thread can send it. Returns whether it did.
      */
     public boolean keepAliveIfIdle() {
-        if (state.get() != OPEN || held || inFlightSince.get() != IDLE || !queue.isEmpty()
-                || enqueue(OutboundFrame.KEEP_ALIVE) != Verdict.QUEUED) {
+        if (state.get() != OPEN || held || !queue.isEmpty() || !inFlightSince.compareAndSet(IDLE, startTime())) {
             return false;
         }
-        runInBackground(this::flush);
+        Write write = new Write(List.of());
+        runInBackground(() -> {
+            transport.keepAlive(write);
+            if (write.returnedBeforeResult()) {
+                flush(); // completed on this thread: continue with what queued up behind it
+            }
+        });
         return true;
     }
 
@@ -228,11 +234,7 @@ public final class OutboundQueue {
                 continue; // a frame or a close raced in between poll and release
             }
             Write write = new Write(batch);
-            if (batch.get(0) == OutboundFrame.KEEP_ALIVE) {
-                transport.keepAlive(write);
-            } else {
-                transport.write(batch, write);
-            }
+            transport.write(batch, write);
             if (!write.returnedBeforeResult()) {
                 return; // still in flight; its completion continues
             }
@@ -245,13 +247,13 @@ public final class OutboundQueue {
             return List.of();
         }
         OutboundFrame next = queue.peek();
-        if (first == OutboundFrame.KEEP_ALIVE || next == null || next == OutboundFrame.KEEP_ALIVE) {
+        if (next == null) {
             return List.of(first); // the common case: one frame, no list to grow
         }
         List<OutboundFrame> batch = new ArrayList<>();
         batch.add(first);
         long bytes = first.bytes();
-        while (next != null && next != OutboundFrame.KEEP_ALIVE && bytes + next.bytes() <= MAX_BATCH_BYTES) {
+        while (next != null && bytes + next.bytes() <= MAX_BATCH_BYTES) {
             OutboundFrame taken = queue.poll();
             if (taken == null) {
                 break; // a close cleared the queue meanwhile

@@ -181,6 +181,17 @@ class OutboundQueueTest {
     }
 
     @Test
+    void aFrameQueuedWhileAKeepAliveWaitsForTheBackgroundGoesOutAfterItAndNeverSendsIt() {
+        RecordingTransport transport = new RecordingTransport(true);
+        OutboundQueue queue = queue(transport, 10_000);
+        assertTrue(queue.keepAliveIfIdle());
+        assertEquals(Verdict.QUEUED, queue.offer(OutboundFrame.of("broadcast")));
+        assertEquals(List.of(), transport.sent(), "the broadcasting thread neither pings nor overtakes the ping");
+        background.runAll();
+        assertEquals(List.of(RecordingTransport.PING, "broadcast"), transport.sent());
+    }
+
+    @Test
     void aFailedWriteStopsTheQueue() {
         RecordingTransport transport = new RecordingTransport(false);
         OutboundQueue queue = queue(transport, 10_000);
