@@ -7,7 +7,8 @@ import java.util.function.Consumer;
  * What several nodes need to be one chat, beyond {@link Broker} and {@link MessageStore}: each
  * node follows the log of every room it has members in and delivers it in log order, presence is
  * shared between nodes (and expires with a crashed node), and users are found on any node.
- * Implemented on Redis by {@link RedisBackplane}; a single node runs without one.
+ * Implemented on Redis by {@link dev.duplex.broker.redis.RedisBackplane}; a single node runs
+ * without one.
  *
  * <p>The exactly-once rule across nodes: a node delivers each room's log in order and remembers
  * how far it got (its position). A session joins under that room's delivery lock, gets the kept
@@ -104,6 +105,6 @@ public interface Backplane extends AutoCloseable {
 
     /** Connects to Redis at {@code url} ({@code redis://host:port}); Lettuce is loaded only here. */
     static Backplane redis(String url, int keptPerRoom, java.time.Clock clock) {
-        return new RedisBackplane(url, keptPerRoom, clock);
+        return new dev.duplex.broker.redis.RedisBackplane(url, keptPerRoom, clock);
     }
 }
