@@ -5,7 +5,6 @@ import io.lettuce.core.Range;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Which users have a {@code superchat} session on some node, so a direct can be refused with
@@ -18,8 +17,19 @@ final class UserDirectory {
     private final Clock clock;
     private final long ttlMillis;
     private final String nodeId;
-    /** This node's open sessions per name. */
-    private final Map<String, AtomicInteger> online = new ConcurrentHashMap<>();
+    private final Map<String, Sessions> online = new ConcurrentHashMap<>();
+
+    /**
+     * This node's open sessions of one name. Its lock is held across the Redis write that follows a
+     * change, so the directory gets the writes of one name in the order the counts changed: a close
+     * that takes the name out cannot land after an open that put it back, nor a refresh after the
+     * close. Removed from the map only after its last close was written; a thread that finds it
+     * removed takes the current one.
+     */
+    private static final class Sessions {
+        int open;
+        boolean removed;
+    }
 
     /** @param ttlMillis how long an entry lives unless refreshed */
     UserDirectory(RedisConnection redis, Clock clock, long ttlMillis, String nodeId) {
@@ -30,23 +40,44 @@ final class UserDirectory {
     }
 
     void online(String name) {
-        if (online.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet() == 1) {
-            try {
-                list(name, clock.millis());
-            } catch (BackplaneUnavailableException e) {
-                // the next refresh after Redis is back adds it
+        while (true) {
+            Sessions sessions = online.computeIfAbsent(name, n -> new Sessions());
+            synchronized (sessions) {
+                if (sessions.removed) {
+                    continue;
+                }
+                if (++sessions.open == 1) {
+                    try {
+                        list(name, clock.millis());
+                    } catch (BackplaneUnavailableException e) {
+                        // the next refresh after Redis is back adds it
+                    }
+                }
+                return;
             }
         }
     }
 
     void offline(String name) {
-        AtomicInteger count = online.get(name);
-        if (count != null && count.decrementAndGet() <= 0) {
-            online.remove(name, count);
-            try {
-                redis.call(c -> c.zrem(Keys.user(name), nodeId));
-            } catch (BackplaneUnavailableException e) {
-                // not refreshed any more: it expires
+        while (true) {
+            Sessions sessions = online.get(name);
+            if (sessions == null) {
+                return;
+            }
+            synchronized (sessions) {
+                if (sessions.removed) {
+                    continue;
+                }
+                if (--sessions.open == 0) {
+                    try {
+                        redis.call(c -> c.zrem(Keys.user(name), nodeId));
+                    } catch (BackplaneUnavailableException e) {
+                        // not refreshed any more: it expires
+                    }
+                    sessions.removed = true;
+                    online.remove(name, sessions);
+                }
+                return;
             }
         }
     }
@@ -60,9 +91,11 @@ final class UserDirectory {
     /** Extends the expiry of every user this node has a session of. */
     void refresh() {
         long now = clock.millis();
-        online.forEach((name, count) -> {
-            if (count.get() > 0) {
-                list(name, now);
+        online.forEach((name, sessions) -> {
+            synchronized (sessions) {
+                if (!sessions.removed) {
+                    list(name, now);
+                }
             }
         });
     }
