@@ -7,11 +7,10 @@ import io.lettuce.core.ScriptOutputType;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Room membership across nodes: per room a sorted set of {@code name\nnode} scored by expiry. Each
@@ -28,8 +27,8 @@ final class Presence {
     private final Clock clock;
     private final long ttlMillis;
     private final String nodeId;
-    /** Names this node entered per room. */
-    private final Map<String, Set<String>> entered = new ConcurrentHashMap<>();
+    /** Names this node entered per room; a room's lock orders its enters, exits and refreshes. */
+    private final KeyedState<Set<String>> entered = new KeyedState<>(HashSet::new, Set::isEmpty);
     private volatile ExpiryListener expiryListener;
 
     /** @param ttlMillis how long an entry lives unless refreshed */
@@ -42,22 +41,26 @@ final class Presence {
 
     Membership enter(String room, String name) {
         long now = clock.millis();
-        List<Object> result = redis.call(c -> MEMBERSHIP.run(c, ScriptOutputType.MULTI,
-                new String[] {Keys.presence(room)}, "enter", nodeId, name, Long.toString(now),
-                Long.toString(now + ttlMillis), Long.toString(keyTtlMillis())));
-        entered.computeIfAbsent(room, r -> ConcurrentHashMap.newKeySet()).add(name);
-        return membership(result);
+        return entered.change(room, names -> {
+            List<Object> result = redis.call(c -> MEMBERSHIP.run(c, ScriptOutputType.MULTI,
+                    new String[] {Keys.presence(room)}, "enter", nodeId, name, Long.toString(now),
+                    Long.toString(now + ttlMillis), Long.toString(keyTtlMillis())));
+            names.add(name);
+            return membership(result);
+        });
     }
 
     Membership exit(String room, String name) {
-        entered.computeIfPresent(room, (r, names) -> {
+        return entered.changeIfPresent(room, names -> {
             names.remove(name);
-            return names.isEmpty() ? null : names;
-        });
+            return exitScript(room, name);
+        }, () -> exitScript(room, name));
+    }
+
+    private Membership exitScript(String room, String name) {
         long now = clock.millis();
-        List<Object> result = redis.call(c -> MEMBERSHIP.run(c, ScriptOutputType.MULTI,
-                new String[] {Keys.presence(room)}, "exit", nodeId, name, Long.toString(now)));
-        return membership(result);
+        return membership(redis.call(c -> MEMBERSHIP.run(c, ScriptOutputType.MULTI,
+                new String[] {Keys.presence(room)}, "exit", nodeId, name, Long.toString(now))));
     }
 
     List<String> members(String room) {
@@ -71,16 +74,19 @@ final class Presence {
         this.expiryListener = listener;
     }
 
-    /** Extends the expiry of every entry this node holds. */
+    /** Extends the expiry of every entry this node holds: one write per room. */
     void refresh() {
         double expiry = clock.millis() + ttlMillis;
         entered.forEach((room, names) -> {
+            List<Object> scoresAndEntries = new ArrayList<>(names.size() * 2);
             for (String name : names) {
-                redis.call(c -> {
-                    c.zadd(Keys.presence(room), expiry, name + "\n" + nodeId);
-                    return c.pexpire(Keys.presence(room), keyTtlMillis());
-                });
+                scoresAndEntries.add(expiry);
+                scoresAndEntries.add(name + "\n" + nodeId);
             }
+            redis.call(c -> {
+                c.zadd(Keys.presence(room), scoresAndEntries.toArray());
+                return c.pexpire(Keys.presence(room), keyTtlMillis());
+            });
         });
     }
 

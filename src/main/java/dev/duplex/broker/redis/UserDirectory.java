@@ -3,8 +3,6 @@ package dev.duplex.broker.redis;
 import dev.duplex.broker.BackplaneUnavailableException;
 import io.lettuce.core.Range;
 import java.time.Clock;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which users have a {@code superchat} session on some node, so a direct can be refused with
@@ -17,19 +15,8 @@ final class UserDirectory {
     private final Clock clock;
     private final long ttlMillis;
     private final String nodeId;
-    private final Map<String, Sessions> online = new ConcurrentHashMap<>();
-
-    /**
-     * This node's open sessions of one name. Its lock is held across the Redis write that follows a
-     * change, so the directory gets the writes of one name in the order the counts changed: a close
-     * that takes the name out cannot land after an open that put it back, nor a refresh after the
-     * close. Removed from the map only after its last close was written; a thread that finds it
-     * removed takes the current one.
-     */
-    private static final class Sessions {
-        int open;
-        boolean removed;
-    }
+    /** This node's open sessions per name. */
+    private final KeyedState<int[]> sessions = new KeyedState<>(() -> new int[1], open -> open[0] == 0);
 
     /** @param ttlMillis how long an entry lives unless refreshed */
     UserDirectory(RedisConnection redis, Clock clock, long ttlMillis, String nodeId) {
@@ -40,46 +27,29 @@ final class UserDirectory {
     }
 
     void online(String name) {
-        while (true) {
-            Sessions sessions = online.computeIfAbsent(name, n -> new Sessions());
-            synchronized (sessions) {
-                if (sessions.removed) {
-                    continue;
+        sessions.change(name, open -> {
+            if (++open[0] == 1) {
+                try {
+                    list(name, clock.millis());
+                } catch (BackplaneUnavailableException e) {
+                    // the next refresh after Redis is back adds it
                 }
-                if (++sessions.open == 1) {
-                    try {
-                        list(name, clock.millis());
-                    } catch (BackplaneUnavailableException e) {
-                        // the next refresh after Redis is back adds it
-                    }
-                }
-                return;
             }
-        }
+            return null;
+        });
     }
 
     void offline(String name) {
-        while (true) {
-            Sessions sessions = online.get(name);
-            if (sessions == null) {
-                return;
-            }
-            synchronized (sessions) {
-                if (sessions.removed) {
-                    continue;
+        sessions.changeIfPresent(name, open -> {
+            if (--open[0] == 0) {
+                try {
+                    redis.call(c -> c.zrem(Keys.user(name), nodeId));
+                } catch (BackplaneUnavailableException e) {
+                    // not refreshed any more: it expires
                 }
-                if (--sessions.open == 0) {
-                    try {
-                        redis.call(c -> c.zrem(Keys.user(name), nodeId));
-                    } catch (BackplaneUnavailableException e) {
-                        // not refreshed any more: it expires
-                    }
-                    sessions.removed = true;
-                    online.remove(name, sessions);
-                }
-                return;
             }
-        }
+            return null;
+        }, () -> null);
     }
 
     boolean reachable(String name) {
@@ -91,13 +61,7 @@ final class UserDirectory {
     /** Extends the expiry of every user this node has a session of. */
     void refresh() {
         long now = clock.millis();
-        online.forEach((name, sessions) -> {
-            synchronized (sessions) {
-                if (!sessions.removed) {
-                    list(name, now);
-                }
-            }
-        });
+        sessions.forEach((name, open) -> list(name, now));
     }
 
     private void list(String name, long now) {
