@@ -58,7 +58,7 @@ public final class RedisBackplane implements Backplane {
         this.redis = redis;
         this.broker = new RedisBroker(redis);
         this.store = new RedisMessageStore(redis, keptPerRoom);
-        this.feeds = new RoomFeeds(store, broker, nodeId);
+        this.feeds = new RoomFeeds(store, broker, this::catchUpLater, nodeId);
         this.presence = new Presence(redis, clock, tuning.presenceTtlMillis(), nodeId);
         this.users = new UserDirectory(redis, clock, tuning.presenceTtlMillis(), nodeId);
         this.housekeepingTicks = Math.max(1, tuning.presenceTtlMillis() / 3 / tuning.tick().toMillis());
@@ -81,6 +81,10 @@ public final class RedisBackplane implements Backplane {
         });
         ticker.scheduleWithFixedDelay(this::tick, tuning.tick().toMillis(), tuning.tick().toMillis(),
                 TimeUnit.MILLISECONDS);
+    }
+
+    private void catchUpLater(String room) {
+        delivery.execute(() -> feeds.catchUp(room));
     }
 
     /** A bus message, on the delivery thread. */

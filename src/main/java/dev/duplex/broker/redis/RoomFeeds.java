@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * predecessor is the position is delivered at once, otherwise the missing entries are read from
  * the log first ({@link #fill}), and entries trimmed before this node read them are reported to
  * the {@link GapListener} and skipped. The position only moves forward, so each message is
- * delivered here once, in log order.
+ * delivered here once, in log order. Redis is read without a feed's lock and what was read is
+ * applied under it, so a join waiting for Redis never holds up the delivery thread.
  */
 final class RoomFeeds {
 
@@ -32,22 +33,30 @@ final class RoomFeeds {
 
     private final RedisMessageStore store;
     private final RedisBroker broker;
+    private final Consumer<String> catchUpLater;
     private final String nodeId;
     private final Map<String, Feed> feeds = new ConcurrentHashMap<>();
     private volatile GapListener gapListener;
 
-    RoomFeeds(RedisMessageStore store, RedisBroker broker, String nodeId) {
+    /** @param catchUpLater has {@link #catchUp} run for a room on the delivery thread */
+    RoomFeeds(RedisMessageStore store, RedisBroker broker, Consumer<String> catchUpLater, String nodeId) {
         this.store = store;
         this.broker = broker;
+        this.catchUpLater = catchUpLater;
         this.nodeId = nodeId;
     }
 
-    /** One followed room on this node: how far its log was delivered here. Guarded by itself. */
+    /**
+     * One followed room on this node: how far its log was delivered here. Guarded by itself, and
+     * never held across a Redis call: the delivery thread waits for it.
+     */
     private static final class Feed {
         final String room;
         int followers;
-        /** Stream id of the last entry delivered here; null until initialised. */
+        /** Stream id of the last entry delivered here; null until its first follower read it. */
         String position;
+        /** A message arrived before there was a position; it may be after the one being read. */
+        boolean missed;
         boolean retired;
         final TreeMap<String, List<Runnable>> pending = new TreeMap<>(StreamIds::compare);
 
@@ -63,14 +72,14 @@ final class RoomFeeds {
             feed.followers++;
         }
         try {
+            if (position(feed) == null) {
+                start(feed, store.lastStreamId(room));
+            }
+            String sinceStream = StreamIds.toStreamId(since);
+            if (sinceStream != null && StreamIds.compare(sinceStream, position(feed)) > 0) {
+                fill(feed); // this client saw more elsewhere than this node delivered yet
+            }
             synchronized (feed) {
-                if (feed.position == null) {
-                    feed.position = store.lastStreamId(room);
-                }
-                String sinceStream = StreamIds.toStreamId(since);
-                if (sinceStream != null && StreamIds.compare(sinceStream, feed.position) > 0) {
-                    fill(feed); // this client saw more elsewhere than this node delivered yet
-                }
                 atPosition.accept(StreamIds.ZERO.equals(feed.position) ? null : StreamIds.toMessageId(feed.position));
             }
         } catch (RuntimeException e) {
@@ -79,18 +88,42 @@ final class RoomFeeds {
         }
     }
 
+    private static String position(Feed feed) {
+        synchronized (feed) {
+            return feed.position;
+        }
+    }
+
+    /** Sets a new feed's position, read without its lock; a message that came meanwhile is caught up. */
+    private void start(Feed feed, String last) {
+        boolean missed;
+        synchronized (feed) {
+            if (feed.position != null) {
+                return; // another follower was first
+            }
+            feed.position = last;
+            missed = feed.missed;
+            feed.missed = false;
+        }
+        if (missed) {
+            catchUpLater.accept(feed.room);
+        }
+    }
+
     void unfollow(String room) {
+        Feed feed;
         synchronized (feeds) {
-            Feed feed = feeds.get(room);
+            feed = feeds.get(room);
             if (feed == null || --feed.followers > 0) {
                 return;
             }
             feeds.remove(room);
-            synchronized (feed) {
-                feed.retired = true;
-                feed.pending.values().forEach(actions -> actions.forEach(Runnable::run));
-                feed.pending.clear();
-            }
+        }
+        // Outside the map's lock: a join elsewhere must not wait while this feed is busy.
+        synchronized (feed) {
+            feed.retired = true;
+            feed.pending.values().forEach(actions -> actions.forEach(Runnable::run));
+            feed.pending.clear();
         }
     }
 
@@ -127,47 +160,72 @@ final class RoomFeeds {
             return;
         }
         synchronized (feed) {
-            if (feed.retired || feed.position == null || StreamIds.compare(f[3], feed.position) <= 0) {
-                return; // not followed any more, or delivered already
+            if (feed.retired) {
+                return;
+            }
+            if (feed.position == null) {
+                feed.missed = true; // its follower is reading the position
+                return;
+            }
+            if (StreamIds.compare(f[3], feed.position) <= 0) {
+                return; // delivered already
             }
             if (f[2].equals(feed.position)) {
                 deliver(feed, f[3], new ChatMessage(StreamIds.toMessageId(f[3]), f[1], f[5], f[6],
                         Instant.ofEpochMilli(Long.parseLong(f[4]))));
-            } else {
-                fill(feed); // a gap: read the stream from our position
+                return;
             }
+        }
+        fill(feed); // a gap: read the log from our position
+    }
+
+    /** Reads a followed room's log from its position, on the delivery thread. */
+    void catchUp(String room) {
+        Feed feed = feeds.get(room);
+        if (feed != null) {
+            fill(feed);
         }
     }
 
     /** Reads every followed room's log from its position, on the delivery thread. */
     void catchUpAll() {
         for (Feed feed : feeds.values()) {
-            synchronized (feed) {
-                if (!feed.retired && feed.position != null) {
-                    try {
-                        fill(feed);
-                    } catch (BackplaneUnavailableException e) {
-                        return;
-                    }
-                }
+            try {
+                fill(feed);
+            } catch (BackplaneUnavailableException e) {
+                return;
             }
         }
     }
 
     /**
-     * Delivers every entry after the feed's position. When entries after the position were trimmed
-     * before this node read them, reports the gap first and continues with the oldest kept entry.
-     * Each batch and its gap check are one atomic read, so the position only moves forward, over
-     * contiguous entries or over a reported gap. Caller holds the feed.
+     * Delivers every entry after the feed's position. Each batch is read without the feed's lock,
+     * then delivered under it from the position the feed has by then, which only moved forward: the
+     * batch was read from an older or the same position, so it holds every kept entry after the
+     * current one, in order, and those at or before it are skipped. When entries after the position
+     * were trimmed before this node read them, the gap is reported first and delivery continues
+     * with the oldest kept entry. A batch and its gap check are one atomic read.
      */
     private void fill(Feed feed) {
         while (true) {
-            RedisMessageStore.Slice slice = store.read(feed.room, StreamIds.next(feed.position), "+", FILL_BATCH);
-            if (StreamIds.compare(slice.lastTrimmed(), feed.position) > 0) {
-                skip(feed, slice.lastTrimmed());
+            String from = position(feed);
+            if (from == null) {
+                return; // not started: its follower reads the position
             }
-            for (Object entry : slice.entries()) {
-                deliver(feed, RedisMessageStore.streamId(entry), RedisMessageStore.toMessage(feed.room, entry));
+            RedisMessageStore.Slice slice = store.read(feed.room, StreamIds.next(from), "+", FILL_BATCH);
+            synchronized (feed) {
+                if (feed.retired) {
+                    return;
+                }
+                if (StreamIds.compare(slice.lastTrimmed(), feed.position) > 0) {
+                    skip(feed, slice.lastTrimmed());
+                }
+                for (Object entry : slice.entries()) {
+                    String streamId = RedisMessageStore.streamId(entry);
+                    if (StreamIds.compare(streamId, feed.position) > 0) {
+                        deliver(feed, streamId, RedisMessageStore.toMessage(feed.room, entry));
+                    }
+                }
             }
             if (slice.entries().size() < FILL_BATCH) {
                 return;

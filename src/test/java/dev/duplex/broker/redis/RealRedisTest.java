@@ -73,12 +73,27 @@ abstract class RealRedisTest {
     /** Waits until {@code thread} ended or waits for a lock {@code holder} holds: it got as far as it can. */
     static void awaitDoneOrBlockedBy(Thread thread, Thread holder) throws InterruptedException {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        await(() -> {
-            if (thread.getState() == Thread.State.TERMINATED) {
+        await(() -> thread.getState() == Thread.State.TERMINATED || waitsFor(threads.getThreadInfo(thread.getId()), holder),
+                thread.getName() + " to finish or to wait for " + holder.getName());
+    }
+
+    /** Whether any thread waits for a lock {@code holder} holds. */
+    static boolean anyoneBlockedBy(Thread holder) {
+        for (ThreadInfo info : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
+            if (waitsFor(info, holder)) {
                 return true;
             }
-            ThreadInfo info = threads.getThreadInfo(thread.getId());
-            return info != null && info.getLockOwnerId() == holder.getId();
-        }, thread.getName() + " to finish or to wait for " + holder.getName());
+        }
+        return false;
+    }
+
+    private static boolean waitsFor(ThreadInfo info, Thread holder) {
+        return info != null && info.getLockOwnerId() == holder.getId();
+    }
+
+    /** The text of an encoded message frame. */
+    static String text(String frame) {
+        int start = frame.indexOf("\"text\":\"") + 8;
+        return frame.substring(start, frame.indexOf('"', start));
     }
 }

@@ -204,12 +204,6 @@ class RedisBackplaneTest extends RealRedisTest {
         return new Lagging(connection, node, seen);
     }
 
-    /** The text of an encoded message frame. */
-    private static String text(String frame) {
-        int start = frame.indexOf("\"text\":\"") + 8;
-        return frame.substring(start, frame.indexOf('"', start));
-    }
-
     @Test
     void presenceIsSharedAndAnnouncedOnceAcrossNodes() {
         Backplane a = node(10);
