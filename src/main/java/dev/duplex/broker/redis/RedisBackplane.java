@@ -25,18 +25,24 @@ public final class RedisBackplane implements Backplane {
 
     /** A node's presence entries live this long unless refreshed. */
     static final long PRESENCE_TTL_MILLIS = 15_000;
+    /**
+     * Bus messages that may wait for the delivery thread: some 35 MB if all carried the longest
+     * text, usually a few. Room messages beyond it are read from their logs instead.
+     */
+    static final int DELIVERY_BOUND = 4_096;
 
     /**
      * @param presenceTtlMillis how long presence and directory entries live unless refreshed
      * @param tick              how often Redis is pinged
+     * @param deliveryBound     how many bus messages may wait for the delivery thread
      */
-    record Tuning(long presenceTtlMillis, Duration tick) {
-        static final Tuning DEFAULT = new Tuning(PRESENCE_TTL_MILLIS, Duration.ofSeconds(1));
+    record Tuning(long presenceTtlMillis, Duration tick, int deliveryBound) {
+        static final Tuning DEFAULT = new Tuning(PRESENCE_TTL_MILLIS, Duration.ofSeconds(1), DELIVERY_BOUND);
     }
 
     private final String nodeId = UUID.randomUUID().toString().substring(0, 8);
     private final RedisConnection redis;
-    private final Delivery delivery = new Delivery();
+    private final Delivery delivery;
     private final RedisBroker broker;
     private final RedisMessageStore store;
     private final RoomFeeds feeds;
@@ -58,19 +64,35 @@ public final class RedisBackplane implements Backplane {
         this.redis = redis;
         this.broker = new RedisBroker(redis);
         this.store = new RedisMessageStore(redis, keptPerRoom);
-        this.feeds = new RoomFeeds(store, broker, this::catchUpLater, nodeId);
+        this.delivery = new Delivery(tuning.deliveryBound(), new Delivery.Work() {
+            @Override
+            public void receive(String payload) {
+                RedisBackplane.this.receive(payload);
+            }
+
+            @Override
+            public void catchUp(String room) {
+                feeds.catchUp(room);
+            }
+
+            @Override
+            public void catchUpAll() {
+                feeds.catchUpAll();
+            }
+        }, nodeId);
+        this.feeds = new RoomFeeds(store, broker, delivery::catchUp, nodeId);
         this.presence = new Presence(redis, clock, tuning.presenceTtlMillis(), nodeId);
         this.users = new UserDirectory(redis, clock, tuning.presenceTtlMillis(), nodeId);
         this.housekeepingTicks = Math.max(1, tuning.presenceTtlMillis() / 3 / tuning.tick().toMillis());
         redis.open(nodeId, new RedisConnection.BusListener() {
             @Override
             public void message(String payload) {
-                delivery.execute(() -> receive(payload));
+                delivery.offer(payload);
             }
 
             @Override
             public void subscribed() {
-                delivery.execute(feeds::catchUpAll);
+                delivery.catchUpAll();
             }
         });
         this.answered = redis.healthy();
@@ -81,10 +103,6 @@ public final class RedisBackplane implements Backplane {
         });
         ticker.scheduleWithFixedDelay(this::tick, tuning.tick().toMillis(), tuning.tick().toMillis(),
                 TimeUnit.MILLISECONDS);
-    }
-
-    private void catchUpLater(String room) {
-        delivery.execute(() -> feeds.catchUp(room));
     }
 
     /** A bus message, on the delivery thread. */
@@ -116,12 +134,16 @@ public final class RedisBackplane implements Backplane {
         }
     }
 
-    /** Refreshes what this node holds, sweeps expired members, catches every followed room up. */
+    /**
+     * Refreshes what this node holds, sweeps expired members, catches every followed room up and
+     * reports what delivery dropped.
+     */
     void housekeep() {
+        delivery.report();
         presence.refresh();
         users.refresh();
         presence.sweep(feeds.rooms());
-        delivery.execute(feeds::catchUpAll);
+        delivery.catchUpAll();
     }
 
     @Override

@@ -152,6 +152,12 @@ final class RoomFeeds {
         return feeds.keySet();
     }
 
+    /** The room of a room message from the bus; null for anything else. */
+    static String roomOf(String payload) {
+        return payload.startsWith(MESSAGE) ? payload.substring(MESSAGE.length(), payload.indexOf('\n', MESSAGE.length()))
+                : null;
+    }
+
     /** A room message from the bus, on the delivery thread. */
     void receive(String payload) {
         String[] f = payload.split("\n", 7);

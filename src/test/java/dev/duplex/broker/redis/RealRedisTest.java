@@ -45,7 +45,8 @@ abstract class RealRedisTest {
     /** A clustered node's backplane on the test's Redis, ticking as in production. */
     RedisBackplane backplane(int kept, long presenceTtlMillis) {
         return backplane(new TestRedis(redis.url()), kept,
-                new RedisBackplane.Tuning(presenceTtlMillis, RedisBackplane.Tuning.DEFAULT.tick()));
+                new RedisBackplane.Tuning(presenceTtlMillis, RedisBackplane.Tuning.DEFAULT.tick(),
+                        RedisBackplane.DELIVERY_BOUND));
     }
 
     /** A node on {@code connection}, closed after the test. */
@@ -57,7 +58,8 @@ abstract class RealRedisTest {
 
     /** A node whose housekeeping runs only when the test calls {@link RedisBackplane#housekeep}. */
     RedisBackplane untickedBackplane(TestRedis connection, int kept) {
-        return backplane(connection, kept, new RedisBackplane.Tuning(RedisBackplane.PRESENCE_TTL_MILLIS, NEVER));
+        return backplane(connection, kept, new RedisBackplane.Tuning(RedisBackplane.PRESENCE_TTL_MILLIS, NEVER,
+                RedisBackplane.DELIVERY_BOUND));
     }
 
     static void await(BooleanSupplier condition, String what) throws InterruptedException {

@@ -106,7 +106,7 @@ class RedisFeedsTest extends RealRedisTest {
         beforeCatchUp.release(); // the joiner now reads m1..m3, all delivered already
         joiner.join();
         assertEquals(m3.id(), position.get());
-        assertEquals(List.of(joined + " m0", joined + " m1", joined + " m2", joined + " m3", busy + " marker"),
-                delivered, "each once, in order");
+        assertEquals(List.of(joined + " m0", joined + " m1", joined + " m2", joined + " m3"),
+                delivered.stream().filter(d -> d.startsWith(joined + " ")).toList(), "each once, in order");
     }
 }

@@ -8,9 +8,11 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -21,8 +23,11 @@ import java.util.function.Function;
 final class TestRedis extends RedisConnection {
 
     private final List<Stop> stops = new CopyOnWriteArrayList<>();
+    private final AtomicInteger heard = new AtomicInteger();
     private volatile boolean busCut;
     private volatile BusListener listener;
+    private volatile String drainMark;
+    private volatile CountDownLatch drain;
 
     TestRedis(String url) {
         super(url);
@@ -34,8 +39,12 @@ final class TestRedis extends RedisConnection {
         super.open(node, new BusListener() {
             @Override
             public void message(String payload) {
-                if (!busCut) {
+                CountDownLatch drained = drain;
+                if (drained != null && payload.equals(drainMark)) {
+                    drained.countDown();
+                } else if (!busCut) {
                     bus.message(payload);
+                    heard.incrementAndGet();
                 }
             }
 
@@ -53,10 +62,24 @@ final class TestRedis extends RedisConnection {
         busCut = true;
     }
 
-    /** Hears the bus again and, as Lettuce does after resubscribing, tells the node it subscribed. */
-    void restoreBus() {
+    /**
+     * Hears the bus again and, as Lettuce does after resubscribing, tells the node it subscribed.
+     * What was published while the bus was cut is dropped, even what is still on its way: a mark
+     * published now arrives after all of it.
+     */
+    void restoreBus() throws InterruptedException {
+        drainMark = "drained " + UUID.randomUUID();
+        drain = new CountDownLatch(1);
+        call(c -> c.publish(Keys.BUS, drainMark));
+        assertTrue(drain.await(15, TimeUnit.SECONDS), "the bus drained");
+        drain = null;
         busCut = false;
         listener.subscribed();
+    }
+
+    /** Bus messages handed to the node so far. */
+    int heard() {
+        return heard.get();
     }
 
     /** Stops {@code thread} at its next Redis command on {@code key}, before the command is sent. */
