@@ -101,7 +101,7 @@ final class RoomFeeds {
             if (feed.position != null) {
                 return; // another follower was first
             }
-            feed.position = last;
+            advance(feed, last);
             missed = feed.missed;
             feed.missed = false;
         }
@@ -135,7 +135,7 @@ final class RoomFeeds {
             return;
         }
         synchronized (feed) {
-            if (feed.retired || feed.position == null || StreamIds.compare(streamId, feed.position) <= 0) {
+            if (feed.retired || feed.position != null && StreamIds.compare(streamId, feed.position) <= 0) {
                 action.run();
             } else {
                 feed.pending.computeIfAbsent(streamId, k -> new ArrayList<>(1)).add(action);
