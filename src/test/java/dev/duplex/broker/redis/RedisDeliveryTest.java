@@ -49,16 +49,16 @@ class RedisDeliveryTest extends RealRedisTest {
         Handler recorder = recorder(reports);
         Logger.getLogger(Delivery.class.getName()).addHandler(recorder);
         try {
+            int heard = connection.heard();
             poster.store().append(room, "p", "m0", Instant.now());
             assertTrue(stuck.await(15, TimeUnit.SECONDS), "m0 reached the node");
-            int heard = connection.heard();
             for (int i = 1; i < 20; i++) {
                 poster.store().append(room, "p", "m" + i, Instant.now());
             }
             for (int i = 0; i < 5; i++) {
                 poster.broker().publish(Topic.room(room), "{\"type\":\"typing\"}");
             }
-            await(() -> connection.heard() == heard + 24, "every bus message to reach the node");
+            await(() -> connection.heard() >= heard + 25, "every bus message to reach the node");
             release.countDown();
             List<String> all = new ArrayList<>(IntStream.range(0, 20).mapToObj(i -> "m" + i).toList());
             await(() -> delivered.contains("m19"), "the node to catch up");
