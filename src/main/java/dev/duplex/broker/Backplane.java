@@ -7,7 +7,8 @@ import java.util.function.Supplier;
 /**
  * Everything a node shares with the other nodes of its chat — rooms' logs, frames for sessions
  * anywhere, presence and the user directory — behind one interface, so that the chat services run
- * one code path whether the node is alone ({@link InMemoryBackplane}) or one of a cluster (Redis).
+ * one code path whether the node is alone ({@link InMemoryBackplane}) or one of a cluster
+ * ({@link dev.duplex.broker.redis.RedisBackplane}).
  *
  * <p>The exactly-once rule: a node delivers each room's log in order and remembers how far it got
  * (its position). A session joins under that room's delivery lock, gets the kept messages after
@@ -112,6 +113,6 @@ public interface Backplane extends AutoCloseable {
 
     /** Connects to Redis at {@code url} ({@code redis://host:port}); Lettuce is loaded only here. */
     static Backplane redis(String url, int keptPerRoom, java.time.Clock clock) {
-        return new RedisBackplane(url, keptPerRoom, clock);
+        return new dev.duplex.broker.redis.RedisBackplane(url, keptPerRoom, clock);
     }
 }

@@ -14,6 +14,7 @@ import dev.duplex.message.ServerFrame;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -130,10 +131,17 @@ public final class RoomService {
                 }
                 boolean firstHere = !room.hasName(connection.name());
                 Backplane.Membership membership;
+                MessageStore.Replay read;
                 try {
                     membership = firstHere ? backplane.enter(roomName, connection.name())
                             : new Backplane.Membership(false, followsState ? backplane.members(roomName) : List.of());
+                    // Read before the delivery lock: on Redis a read under it would hold up delivery
+                    // to every room of the node.
+                    read = followsState ? readReplay(roomName, since) : null;
                 } catch (BackplaneUnavailableException e) {
+                    if (firstHere) {
+                        exitQuietly(roomName, connection.name());
+                    }
                     retireIfEmpty(room);
                     return JoinOutcome.UNAVAILABLE;
                 }
@@ -143,16 +151,12 @@ public final class RoomService {
                         connection.rooms().add(roomName);
                         if (followsState) {
                             connection.enqueue(new ServerFrame.Joined(roomName, membership.members()));
-                            replay(connection, roomName, since, position);
+                            replay(connection, roomName, since, read, position);
                         }
                     });
                 } catch (BackplaneUnavailableException e) {
                     if (firstHere) {
-                        try {
-                            backplane.exit(roomName, connection.name());
-                        } catch (BackplaneUnavailableException ignored) {
-                            // its entry expires
-                        }
+                        exitQuietly(roomName, connection.name());
                     }
                     room.remove(connection);
                     connection.rooms().remove(roomName);
@@ -168,20 +172,46 @@ public final class RoomService {
         }
     }
 
-    /** Queues the kept messages after {@code since} (or the latest) up to what this node delivered. */
-    private void replay(Connection connection, String roomName, String since, String position) {
-        List<ServerFrame.ChatMessage> messages;
-        if (since == null) {
-            messages = store.latest(roomName, HISTORY_ON_JOIN, position);
-        } else {
-            MessageStore.Replay after = store.after(roomName, since, position);
-            if (after.gap()) {
-                connection.enqueue(new ServerFrame.Error(ErrorCode.HISTORY_GAP.wire(), "messages after " + since
-                        + " are no longer kept; sending the " + store.keptPerRoom() + " kept", null, roomName));
-            }
-            messages = after.messages();
+    private void exitQuietly(String roomName, String name) {
+        try {
+            backplane.exit(roomName, name);
+        } catch (BackplaneUnavailableException ignored) {
+            // not refreshed any more: its entry expires
         }
-        for (ServerFrame.ChatMessage message : messages) {
+    }
+
+    /** The kept messages after {@code since}, or the latest, as the log has them now. */
+    private MessageStore.Replay readReplay(String roomName, String since) {
+        return since == null ? new MessageStore.Replay(store.latest(roomName, HISTORY_ON_JOIN), false)
+                : store.after(roomName, since);
+    }
+
+    /**
+     * Queues the replay up to what this node delivered ({@code position}), under the delivery
+     * lock: what was read before it, cut at the position, plus whatever came in between (rarely
+     * anything: then that much is read now).
+     */
+    private void replay(Connection connection, String roomName, String since, MessageStore.Replay read,
+                        String position) {
+        if (read.gap()) {
+            connection.enqueue(new ServerFrame.Error(ErrorCode.HISTORY_GAP.wire(), "messages after " + since
+                    + " are no longer kept; sending the " + store.keptPerRoom() + " kept", null, roomName));
+        }
+        if (position == null) {
+            return; // nothing of the room was delivered here yet: all of it comes live
+        }
+        List<ServerFrame.ChatMessage> messages = new ArrayList<>(read.messages().size());
+        for (ServerFrame.ChatMessage message : read.messages()) {
+            if (message.id().compareTo(position) <= 0) {
+                messages.add(message);
+            }
+        }
+        String last = messages.isEmpty() ? since : messages.get(messages.size() - 1).id();
+        if (last == null || last.compareTo(position) < 0) {
+            messages.addAll(store.after(roomName, last == null ? "" : last, position).messages());
+        }
+        int from = since == null ? Math.max(0, messages.size() - HISTORY_ON_JOIN) : 0;
+        for (ServerFrame.ChatMessage message : messages.subList(from, messages.size())) {
             connection.enqueueReplay(message);
         }
     }

@@ -1,4 +1,4 @@
-package dev.duplex.broker;
+package dev.duplex.broker.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,7 +17,6 @@ import jakarta.json.JsonObject;
 import java.io.StringReader;
 import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,7 +30,8 @@ class RedisHistoryGapTest extends RealRedisTest {
 
     /** A clustered node: its backplane, room service and local delivery, as Duplex wires them. */
     private final class Node {
-        final RedisBackplane backplane = backplane(KEPT, RedisBackplane.PRESENCE_TTL_MILLIS);
+        final TestRedis connection = new TestRedis(redis.url());
+        final RedisBackplane backplane = untickedBackplane(connection, KEPT);
         final ConnectionRegistry registry = new ConnectionRegistry();
         final RoomService rooms = new RoomService(backplane, Clock.systemUTC(), new TextRules(100), 5);
 
@@ -74,15 +74,12 @@ class RedisHistoryGapTest extends RealRedisTest {
         int plainSeen = plain.sent().size();
 
         // Node b's subscription drops while 12 more messages are posted; the room keeps 5.
-        CountDownLatch release = new CountDownLatch(1);
-        b.backplane.holdDelivery(release);
-        b.backplane.unsubscribeBus();
+        b.connection.cutBus();
         b.rooms.postAcknowledged(watching, room, "w2", "w-ref"); // trimmed before b delivers it
         for (int i = 3; i < 14; i++) {
             a.rooms.postAcknowledged(posting, room, "m" + i, "p" + i);
         }
-        b.backplane.resubscribeBus(); // as after a reconnect: catches the room up
-        release.countDown();
+        b.connection.restoreBus(); // as after a reconnect: catches the room up
         await(() -> messages(watcher).size() == 7, "the kept messages on node b");
         a.rooms.postAcknowledged(posting, room, "m14", "p14");
         await(() -> messages(watcher).size() == 8 && messages(plain).size() == 8, "live delivery after the gap");

@@ -1,4 +1,4 @@
-package dev.duplex.broker;
+package dev.duplex.broker.redis;
 
 import java.io.File;
 import java.io.IOException;

@@ -1,12 +1,18 @@
-package dev.duplex.broker;
+package dev.duplex.broker.redis;
 
+import dev.duplex.message.ServerFrame;
+import dev.duplex.broker.Broker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.duplex.message.ServerFrame;
+import dev.duplex.broker.Backplane;
+import dev.duplex.broker.BackplaneUnavailableException;
+import dev.duplex.broker.MessageStore;
+import dev.duplex.broker.StreamIds;
+import dev.duplex.broker.Topic;
 import dev.duplex.message.ServerFrame.ChatMessage;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -83,6 +89,20 @@ class RedisBackplaneTest extends RealRedisTest {
     }
 
     @Test
+    void scriptsRunByDigestAndAgainAfterRedisForgotThem() {
+        TestRedis connection = new TestRedis(redis.url());
+        Backplane node = untickedBackplane(connection, 10);
+        String room = room();
+        node.store().append(room, "a", "one", Instant.now());
+        connection.call(c -> c.scriptFlush()); // as a restarted Redis has forgotten them
+        node.store().append(room, "a", "two", Instant.now());
+        node.store().append(room, "a", "three", Instant.now());
+        assertEquals(List.of("one", "two", "three"), node.store().latest(room, 10).stream().map(ChatMessage::text)
+                .toList());
+        assertTrue(connection.call(c -> c.info("commandstats")).contains("cmdstat_evalsha:calls="));
+    }
+
+    @Test
     void everyNodeFollowingARoomDeliversItsMessagesOnceAndInOrder() throws Exception {
         Backplane a = node(1000);
         Backplane b = node(1000);
@@ -136,37 +156,28 @@ class RedisBackplaneTest extends RealRedisTest {
     @Test
     void aNodeThatFellBehindTheKeptHistoryReportsTheGapThenContinuesInOrder() throws Exception {
         Backplane a = node(5);
-        RedisBackplane b = (RedisBackplane) node(5);
         String room = room();
-        List<String> atB = new CopyOnWriteArrayList<>();
-        b.broker().subscribe((topic, frame) -> {
-            atB.add(text(frame.text()));
-            return Broker.Subscriber.NOTHING_TO_SEND;
-        });
-        b.onGap((r, after, lastTrimmed) -> atB.add("GAP " + r + " " + after + " " + lastTrimmed));
-        b.follow(room, null, p -> assertNull(p));
+        Lagging b = lagging(5, room);
+        List<String> atB = b.seen();
         List<ChatMessage> posted = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             posted.add(a.store().append(room, "a", "m" + i, Instant.now()));
         }
         await(() -> atB.size() == 2, "m0 and m1 on node b");
-        // b's subscription drops (and its delivery thread is busy) while 12 more are posted: 5 are kept.
-        CountDownLatch release = new CountDownLatch(1);
-        b.holdDelivery(release);
-        b.unsubscribeBus();
+        // b's subscription drops while 12 more are posted: 5 are kept.
+        b.redis().cutBus();
         for (int i = 2; i < 14; i++) {
             posted.add(a.store().append(room, "a", "m" + i, Instant.now()));
         }
-        b.afterDelivered(room, posted.get(4).id(), () -> {
+        b.node().afterDelivered(room, posted.get(4).id(), () -> {
             atB.add("ACK m4");
             return Broker.Subscriber.NOTHING_TO_SEND;
         });
-        b.afterDelivered(room, posted.get(13).id(), () -> {
+        b.node().afterDelivered(room, posted.get(13).id(), () -> {
             atB.add("ACK m13");
             return Broker.Subscriber.NOTHING_TO_SEND;
         });
-        b.resubscribeBus();
-        release.countDown();
+        b.redis().restoreBus();
         await(() -> atB.contains("ACK m13"), "node b to catch up");
         posted.add(a.store().append(room, "a", "m14", Instant.now()));
         await(() -> atB.contains("m14"), "live delivery after the gap");
@@ -180,33 +191,34 @@ class RedisBackplaneTest extends RealRedisTest {
     @Test
     void aNodeThatNeverDeliveredARoomReportsAGapFromItsStart() throws Exception {
         Backplane a = node(3);
-        RedisBackplane b = (RedisBackplane) node(3);
         String room = room();
-        List<String> atB = new CopyOnWriteArrayList<>();
-        b.broker().subscribe((topic, frame) -> {
-            atB.add(text(frame.text()));
-            return Broker.Subscriber.NOTHING_TO_SEND;
-        });
-        b.onGap((r, after, lastTrimmed) -> atB.add("GAP " + after + " " + lastTrimmed));
-        b.follow(room, null, p -> assertNull(p));
-        CountDownLatch release = new CountDownLatch(1);
-        b.holdDelivery(release);
-        b.unsubscribeBus();
+        Lagging b = lagging(3, room);
+        b.redis().cutBus();
         List<ChatMessage> posted = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             posted.add(a.store().append(room, "a", "m" + i, Instant.now()));
         }
-        b.resubscribeBus();
-        release.countDown();
-        await(() -> atB.size() == 4, "the gap and the 3 kept");
+        b.redis().restoreBus();
+        await(() -> b.seen().size() == 4, "the gap and the 3 kept");
         Thread.sleep(300);
-        assertEquals(List.of("GAP null " + posted.get(1).id(), "m2", "m3", "m4"), atB);
+        assertEquals(List.of("GAP " + room + " null " + posted.get(1).id(), "m2", "m3", "m4"), b.seen());
     }
 
-    /** The text of an encoded message frame. */
-    private static String text(String frame) {
-        int start = frame.indexOf("\"text\":\"") + 8;
-        return frame.substring(start, frame.indexOf('"', start));
+    /** A node following {@code room} whose bus the test cuts, with the texts and gaps it delivered. */
+    private record Lagging(TestRedis redis, Backplane node, List<String> seen) {
+    }
+
+    private Lagging lagging(int kept, String room) {
+        TestRedis connection = new TestRedis(redis.url());
+        Backplane node = untickedBackplane(connection, kept);
+        List<String> seen = new CopyOnWriteArrayList<>();
+        node.broker().subscribe((topic, frame) -> {
+            seen.add(text(frame.text()));
+            return Broker.Subscriber.NOTHING_TO_SEND;
+        });
+        node.onGap((r, after, lastTrimmed) -> seen.add("GAP " + r + " " + after + " " + lastTrimmed));
+        node.follow(room, null, p -> assertNull(p));
+        return new Lagging(connection, node, seen);
     }
 
     @Test

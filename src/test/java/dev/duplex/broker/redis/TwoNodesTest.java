@@ -1,4 +1,4 @@
-package dev.duplex.broker;
+package dev.duplex.broker.redis;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
