@@ -105,6 +105,12 @@ public final class Connection {
         lastHeardNanos = nanoClock.getAsLong();
     }
 
+    /** The peer answered a keep-alive: alive, and (where answers confirm) it read what came before. */
+    public void keepAliveAnswered(long sequence) {
+        heard();
+        outbound.keepAliveAnswered(sequence);
+    }
+
     public long lastHeardNanos() {
         return lastHeardNanos;
     }

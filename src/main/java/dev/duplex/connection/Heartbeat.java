@@ -16,17 +16,22 @@ public final class Heartbeat implements Runnable {
 
     private final ConnectionRegistry registry;
     private final long idleTimeoutNanos;
+    private final long sendTimeoutNanos;
     private final LongSupplier nanoClock;
 
-    public Heartbeat(ConnectionRegistry registry, long idleTimeoutNanos, LongSupplier nanoClock) {
+    public Heartbeat(ConnectionRegistry registry, long idleTimeoutNanos, long sendTimeoutNanos, LongSupplier nanoClock) {
         this.registry = registry;
         this.idleTimeoutNanos = idleTimeoutNanos;
+        this.sendTimeoutNanos = sendTimeoutNanos;
         this.nanoClock = nanoClock;
     }
 
-    /** How often the sweep should run. */
+    /**
+     * How often the sweep should run: often enough to keep quiet connections alive, and to find a
+     * stalled write or an overdue close within half a send timeout of its deadline.
+     */
     public long intervalNanos() {
-        return idleTimeoutNanos / 3;
+        return Math.min(idleTimeoutNanos / 3, sendTimeoutNanos / 2);
     }
 
     @Override

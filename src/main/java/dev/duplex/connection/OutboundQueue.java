@@ -15,13 +15,23 @@ import java.util.function.LongSupplier;
  * One connection's outbound frames, written in the order queued, one write at a time (Tomcat
  * rejects overlapping sends, and order must hold); frames that wait together go out as one batch.
  *
+ * <p>Bytes <em>wait</em> for a connection from the moment they are queued until they are known
+ * written: queued here, or handed to the transport and not yet confirmed. Where a completed write
+ * means written (Tomcat), its completion confirms; where it does not (Tyrus, whose completions mean
+ * taken into Grizzly's queue), a keep-alive follows every quarter of {@code maxBytes} handed over
+ * and the peer's answer confirms everything before it. Answers confirm only what the peer read, so
+ * there the bounds also allow for the kernel's socket buffer ({@link Transport#kernelBufferBytes()}).
+ * The transport is never handed a batch that would leave more than {@code maxBytes} (plus that
+ * allowance) unconfirmed, replays included.
+ *
  * <p>Queueing never blocks, never writes and never closes: it returns a {@link Verdict}, so a
  * broadcaster holding a room's lock only queues. Sending starts with {@link #flush()}, which the
- * broadcaster calls after releasing its locks. A connection whose waiting bytes pass
- * {@code maxBytes}, or whose write has been in flight longer than the send timeout, is judged too
- * slow: nothing more is queued, what waits is dropped, and its close ({@link CloseCode#TOO_SLOW})
- * goes out after the write already in flight, from the {@code background} executor. If the close has
- * not completed a send timeout later, {@link #abortIfOverdue} drops the connection.
+ * broadcaster calls after releasing its locks. A frame that would let more than {@code maxBytes} of
+ * counted bytes wait, or that finds a write (or a confirming keep-alive) unanswered for longer than
+ * the send timeout, is the too-slow verdict: nothing more is queued, what waits here is dropped,
+ * and the close ({@link CloseCode#TOO_SLOW}) goes out from the {@code background} executor once
+ * what was handed over is confirmed, so that it follows it. If the close has not gone through a
+ * send timeout after the verdict, {@link #abortIfOverdue} drops the connection.
  *
  * <p>A new connection's queue starts held: frames queue up (the {@code welcome} first) but nothing
  * is written until {@link #activate()}, once the connection is in its room.
@@ -51,21 +61,44 @@ public final class OutboundQueue {
     private final long sendTimeoutNanos;
     private final Executor background;
     private final LongSupplier nanoClock;
+    /** Whether only answered keep-alives confirm bytes as written. */
+    private final boolean answersConfirm;
+    /** What the kernel may hold unconfirmed where answers confirm; not held against the connection. */
+    private final long kernelBytes;
+    /** Bytes handed over between confirming keep-alives: a peer that keeps up is asked before the bound stops us. */
+    private final long confirmEvery;
+
     private final ConcurrentLinkedQueue<OutboundFrame> queue = new ConcurrentLinkedQueue<>();
-    /** Counted bytes waiting or in flight. */
-    private final AtomicLong pendingBytes = new AtomicLong();
+    /** Counted bytes waiting in the queue. */
+    private final AtomicLong queuedBytes = new AtomicLong();
     /**
-     * When the write in flight started, or {@link #IDLE}. One word for both, so that nobody can
-     * see a write in flight with a start time from an earlier one: that would close a healthy
-     * connection as too slow.
+     * When the write in flight started, or {@link #IDLE}; whoever sets it from IDLE is the
+     * connection's one writer until it is IDLE again. One word for both, so that nobody can see a
+     * write in flight with a start time from an earlier one: that would close a healthy connection
+     * as too slow.
      */
     private final AtomicLong inFlightSince = new AtomicLong(IDLE);
+    /** Bytes handed to the transport since the connection opened, all and counted; only the writer adds. */
+    private final AtomicLong handed = new AtomicLong();
+    private final AtomicLong handedCounted = new AtomicLong();
+    /** The prefix of {@link #handed} (and its counted part) known written. */
+    private final AtomicLong confirmed = new AtomicLong();
+    private final AtomicLong confirmedCounted = new AtomicLong();
+    /** Keep-alives not answered yet, oldest first (where answers confirm). */
+    private final ConcurrentLinkedQueue<KeepAlive> unanswered = new ConcurrentLinkedQueue<>();
+    private final AtomicLong keepAliveSequence = new AtomicLong();
+    /** How much of {@link #handed} the latest keep-alive covers; only the writer sets it. */
+    private volatile long askedUpTo;
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private final AtomicBoolean closeIssued = new AtomicBoolean();
     private final AtomicBoolean aborted = new AtomicBoolean();
     private volatile boolean held = true;
     private volatile CloseCode.Close pendingClose;
     private volatile long closingSince;
+
+    /** A keep-alive sent after {@code handed} bytes ({@code counted} of them counted). */
+    private record KeepAlive(long sequence, long handed, long counted, long sentNanos) {
+    }
 
     /**
      * @param background runs the transport's close, abort and keep-alive, which may wait for the
@@ -78,6 +111,9 @@ public final class OutboundQueue {
         this.sendTimeoutNanos = sendTimeoutNanos;
         this.background = background;
         this.nanoClock = nanoClock;
+        this.answersConfirm = !transport.completionMeansWritten();
+        this.kernelBytes = answersConfirm ? transport.kernelBufferBytes() : 0;
+        this.confirmEvery = Math.max(1, maxBytes / 4);
     }
 
     /** Queues a frame without writing it; {@link #flush()} starts writing. */
@@ -86,13 +122,15 @@ public final class OutboundQueue {
             return Verdict.CLOSED;
         }
         boolean tooSlow = stalled(nanoClock.getAsLong());
-        if (!tooSlow && frame.counted() && pendingBytes.addAndGet(frame.bytes()) > maxBytes) {
-            pendingBytes.addAndGet(-frame.bytes());
-            tooSlow = true;
+        if (!tooSlow && frame.counted()) {
+            long waiting = queuedBytes.addAndGet(frame.bytes()) + Math.max(0, unconfirmedCounted() - kernelBytes);
+            if (waiting > maxBytes) {
+                queuedBytes.addAndGet(-frame.bytes());
+                tooSlow = true;
+            }
         }
         if (tooSlow) {
-            close(CloseCode.TOO_SLOW.close());
-            return Verdict.TOO_SLOW;
+            return close(CloseCode.TOO_SLOW.close()) ? Verdict.TOO_SLOW : Verdict.CLOSED;
         }
         queue.add(frame);
         return Verdict.QUEUED;
@@ -115,16 +153,17 @@ public final class OutboundQueue {
 
     /**
      * Sends a keep-alive from the background executor (the WebSocket API offers pings only as a
-     * blocking call) if nothing waits or is in flight. It takes the writer's turn, so frames queued
-     * meanwhile wait behind it and no other thread can send it. Returns whether it did.
+     * blocking call) if nothing waits, is in flight or is unanswered. It takes the writer's turn, so
+     * frames queued meanwhile wait behind it and no other thread can send it. Returns whether it did.
      */
     public boolean keepAliveIfIdle() {
-        if (state.get() != OPEN || held || !queue.isEmpty() || !inFlightSince.compareAndSet(IDLE, startTime())) {
+        if (state.get() != OPEN || held || !queue.isEmpty() || !unanswered.isEmpty()
+                || !inFlightSince.compareAndSet(IDLE, startTime())) {
             return false;
         }
-        Write write = new Write(List.of());
+        Write write = new Write(handed.get(), handedCounted.get());
         runInBackground(() -> {
-            transport.keepAlive(write);
+            transport.keepAlive(nextKeepAlive(), write);
             if (write.returnedBeforeResult()) {
                 flush(); // completed on this thread: continue with what queued up behind it
             }
@@ -132,15 +171,66 @@ public final class OutboundQueue {
         return true;
     }
 
-    /** True when a write has been in flight for longer than the send timeout. */
-    public boolean stalled(long nowNanos) {
-        long since = inFlightSince.get();
-        return state.get() == OPEN && since != IDLE && nowNanos - since > sendTimeoutNanos;
+    /**
+     * The peer answered keep-alive {@code sequence} (negative: not one of ours). Where answers
+     * confirm, it confirms everything handed over before it, and before any earlier one: a peer may
+     * answer only the latest.
+     */
+    public void keepAliveAnswered(long sequence) {
+        if (!answersConfirm || sequence < 0) {
+            return;
+        }
+        KeepAlive answered = null;
+        for (KeepAlive oldest = unanswered.peek(); oldest != null && oldest.sequence() <= sequence;
+                oldest = unanswered.peek()) {
+            unanswered.poll();
+            answered = oldest;
+        }
+        if (answered == null) {
+            return;
+        }
+        confirmed.accumulateAndGet(answered.handed(), Math::max);
+        confirmedCounted.accumulateAndGet(answered.counted(), Math::max);
+        if (state.get() == OPEN) {
+            flush();
+        } else {
+            closeIfDrained();
+        }
     }
 
-    /** Counted bytes waiting or in flight. */
+    /**
+     * True when a write has been in flight for longer than the send timeout, or a keep-alive that
+     * asks the peer to confirm bytes it was handed has gone unanswered that long.
+     */
+    public boolean stalled(long nowNanos) {
+        if (state.get() != OPEN) {
+            return false;
+        }
+        long since = inFlightSince.get();
+        if (since != IDLE && nowNanos - since > sendTimeoutNanos) {
+            return true;
+        }
+        long written = confirmed.get();
+        for (KeepAlive keepAlive : unanswered) {
+            if (keepAlive.handed() > written) {
+                return nowNanos - keepAlive.sentNanos() > sendTimeoutNanos;
+            }
+        }
+        return false;
+    }
+
+    /** Counted bytes waiting: queued, or handed over and not confirmed. */
     public long pendingBytes() {
-        return pendingBytes.get();
+        return queuedBytes.get() + unconfirmedCounted();
+    }
+
+    /** Bytes handed to the transport and not confirmed written, replays included. */
+    public long unconfirmedBytes() {
+        return handed.get() - confirmed.get();
+    }
+
+    private long unconfirmedCounted() {
+        return handedCounted.get() - confirmedCounted.get();
     }
 
     /** Whether a close was begun (or the transport reported the connection gone). */
@@ -149,8 +239,9 @@ public final class OutboundQueue {
     }
 
     /**
-     * Begins closing, once: drops what waits, accepts nothing more, and has the close written after
-     * the write in flight, on the closer. Never blocks. Returns false when already closing.
+     * Begins closing, once: drops what waits, accepts nothing more, and has the close written, on
+     * the background executor, once what was handed over is confirmed. Never blocks. Returns false
+     * when already closing.
      */
     public boolean close(CloseCode.Close close) {
         if (!state.compareAndSet(OPEN, CLOSING)) {
@@ -164,9 +255,9 @@ public final class OutboundQueue {
     }
 
     /**
-     * Closes at once on the calling thread, without waiting for the write in flight (the container
-     * orders the close after what it was handed): for shutdown, whose thread is meant to wait, and
-     * which must be done before the application is gone.
+     * Closes at once on the calling thread, without waiting for anything handed over (the
+     * container orders the close after it): for shutdown, whose thread is meant to wait, and which
+     * must be done before the application is gone.
      */
     public void closeNow(CloseCode.Close close) {
         if (!state.compareAndSet(OPEN, CLOSING)) {
@@ -181,7 +272,7 @@ public final class OutboundQueue {
     }
 
     /**
-     * Aborts the connection when its close has not completed a send timeout after it began: the
+     * Aborts the connection when its close has not gone through a send timeout after it began: the
      * peer is not reading, so not even a close frame gets through. Returns whether it aborted.
      */
     public boolean abortIfOverdue(long nowNanos) {
@@ -196,21 +287,23 @@ public final class OutboundQueue {
     public void released() {
         state.set(CLOSED);
         clear();
+        unanswered.clear();
     }
 
     private void clear() {
         OutboundFrame dropped;
         while ((dropped = queue.poll()) != null) {
             if (dropped.counted()) {
-                pendingBytes.addAndGet(-dropped.bytes());
+                queuedBytes.addAndGet(-dropped.bytes());
             }
         }
     }
 
     /**
      * Starts the next write unless one is in flight or the queue is held; once closing, issues the
-     * close instead. A transport may complete a write on the calling thread; then the loop continues
-     * here instead of recursing from the callback, so a long queue cannot overflow the stack.
+     * close when what was handed over is confirmed. A transport may complete a write on the calling
+     * thread; then the loop continues here instead of recursing from the callback, so a long queue
+     * cannot overflow the stack.
      */
     public void flush() {
         while (true) {
@@ -222,18 +315,34 @@ public final class OutboundQueue {
                 return; // the write in flight continues when it completes
             }
             if (state.get() != OPEN) {
-                issueClose(); // keeps the in-flight mark: nothing is written after the close
+                askForConfirmation(); // the answer lets a too-slow close follow what was handed over
+                inFlightSince.set(IDLE);
+                closeIfDrained();
                 return;
+            }
+            if (handed.get() - askedUpTo >= confirmEvery) {
+                askForConfirmation();
             }
             List<OutboundFrame> batch = pollBatch();
             if (batch.isEmpty()) {
+                if (!queue.isEmpty()) {
+                    askForConfirmation(); // held back by the bound: the answer lets it go
+                }
                 inFlightSince.set(IDLE);
-                if (queue.isEmpty() && state.get() == OPEN) {
+                // A frame, an answer or a close may have raced in before the release.
+                OutboundFrame next = queue.peek();
+                if (state.get() == OPEN && (next == null || overBound(0, next.bytes()))) {
                     return;
                 }
-                continue; // a frame or a close raced in between poll and release
+                continue;
             }
-            Write write = new Write(batch);
+            long bytes = 0;
+            long counted = 0;
+            for (OutboundFrame frame : batch) {
+                bytes += frame.bytes();
+                counted += frame.counted() ? frame.bytes() : 0;
+            }
+            Write write = new Write(handed.addAndGet(bytes), handedCounted.addAndGet(counted));
             transport.write(batch, write);
             if (!write.returnedBeforeResult()) {
                 return; // still in flight; its completion continues
@@ -241,33 +350,82 @@ public final class OutboundQueue {
         }
     }
 
+    /** Whether handing {@code more} bytes on top of {@code batched} would leave too much unconfirmed. */
+    private boolean overBound(long batched, long more) {
+        long unconfirmed = unconfirmedBytes() + batched;
+        return unconfirmed > 0 && unconfirmed + more > maxBytes + kernelBytes;
+    }
+
+    /** What waits, up to {@link #MAX_BATCH_BYTES} and the bound on what may be unconfirmed. The writer's. */
     private List<OutboundFrame> pollBatch() {
-        OutboundFrame first = queue.poll();
-        if (first == null) {
+        OutboundFrame first = queue.peek();
+        if (first == null || overBound(0, first.bytes())) {
             return List.of();
         }
+        first = queue.poll();
+        if (first == null) {
+            return List.of(); // a close cleared the queue meanwhile
+        }
+        long bytes = take(first);
         OutboundFrame next = queue.peek();
         if (next == null) {
             return List.of(first); // the common case: one frame, no list to grow
         }
         List<OutboundFrame> batch = new ArrayList<>();
         batch.add(first);
-        long bytes = first.bytes();
-        while (next != null && bytes + next.bytes() <= MAX_BATCH_BYTES) {
+        while (next != null && bytes + next.bytes() <= MAX_BATCH_BYTES && !overBound(bytes, next.bytes())) {
             OutboundFrame taken = queue.poll();
             if (taken == null) {
-                break; // a close cleared the queue meanwhile
+                break;
             }
             batch.add(taken);
-            bytes += taken.bytes();
+            bytes += take(taken);
             next = queue.peek();
         }
         return batch;
     }
 
-    private void issueClose() {
-        if (closeIssued.compareAndSet(false, true)) {
-            CloseCode.Close close = pendingClose;
+    private long take(OutboundFrame frame) {
+        if (frame.counted()) {
+            queuedBytes.addAndGet(-frame.bytes());
+        }
+        return frame.bytes();
+    }
+
+    /** Where answers confirm: a keep-alive covering everything handed over, unless the latest does. The writer's. */
+    private void askForConfirmation() {
+        if (!answersConfirm || handed.get() <= askedUpTo) {
+            return;
+        }
+        transport.keepAlive(nextKeepAlive(), failure -> {
+            if (failure != null) {
+                released(); // the transport reports the broken connection itself
+            }
+        });
+    }
+
+    /** Numbers a keep-alive and, where answers confirm, records what it covers before it can be answered. */
+    private long nextKeepAlive() {
+        long sequence = keepAliveSequence.incrementAndGet();
+        if (answersConfirm) {
+            long upTo = handed.get();
+            unanswered.add(new KeepAlive(sequence, upTo, handedCounted.get(), nanoClock.getAsLong()));
+            askedUpTo = upTo;
+        }
+        return sequence;
+    }
+
+    /**
+     * Issues the close once no write is in flight. A too-slow close also waits until what was
+     * handed over is confirmed: its reader has a backlog, and on Tyrus a close drops the frames its
+     * servlet writer still holds, the close frame included. Other closes find a reader that keeps up
+     * (or a dead one, 4008) and go at once.
+     */
+    private void closeIfDrained() {
+        CloseCode.Close close = pendingClose;
+        boolean drained = close == null || close.code() != CloseCode.TOO_SLOW || confirmed.get() >= handed.get();
+        if (state.get() == CLOSING && inFlightSince.get() == IDLE && drained
+                && closeIssued.compareAndSet(false, true)) {
             runInBackground(() -> transport.close(close));
         }
     }
@@ -285,30 +443,30 @@ public final class OutboundQueue {
         return now == IDLE ? now + 1 : now;
     }
 
+    /** One write's completion: confirms it where completions mean written, and lets the next one start. */
     private final class Write implements Transport.Completion {
         private static final int PENDING = 0;
         private static final int RETURNED = 1;
         private static final int DONE_INLINE = 2;
         private final AtomicInteger progress = new AtomicInteger(PENDING);
-        private final List<OutboundFrame> batch;
+        /** {@link #handed} and its counted part with this write. */
+        private final long upTo;
+        private final long upToCounted;
 
-        Write(List<OutboundFrame> batch) {
-            this.batch = batch;
+        Write(long upTo, long upToCounted) {
+            this.upTo = upTo;
+            this.upToCounted = upToCounted;
         }
 
         @Override
         public void completed(Throwable failure) {
-            long written = 0;
-            for (OutboundFrame frame : batch) {
-                if (frame.counted()) {
-                    written += frame.bytes();
-                }
-            }
-            pendingBytes.addAndGet(-written);
             if (failure != null) {
                 // The transport reports the broken connection itself; stop writing.
-                state.compareAndSet(OPEN, CLOSED);
+                state.set(CLOSED);
                 clear();
+            } else if (!answersConfirm) {
+                confirmed.accumulateAndGet(upTo, Math::max);
+                confirmedCounted.accumulateAndGet(upToCounted, Math::max);
             }
             inFlightSince.set(IDLE);
             if (!progress.compareAndSet(PENDING, DONE_INLINE)) {
@@ -320,5 +478,11 @@ public final class OutboundQueue {
         boolean returnedBeforeResult() {
             return !progress.compareAndSet(PENDING, RETURNED);
         }
+    }
+
+    @Override
+    public String toString() {
+        return "OutboundQueue[state=" + state.get() + " queued=" + queuedBytes.get() + " unconfirmed="
+                + unconfirmedBytes() + " unanswered=" + unanswered.size() + "]";
     }
 }

@@ -6,11 +6,12 @@ import java.util.List;
 /**
  * How one connection's frames reach its peer: a WebSocket session, or (for transports whose
  * requests come and go) whatever holds the stream. Everything above this interface is the same for
- * every transport. Implementations never block the caller and never throw.
+ * every transport. Implementations never block the caller, except {@link #keepAlive} and
+ * {@link #close}, which are called off the broadcasting threads, and never throw.
  */
 public interface Transport {
 
-    /** The transport's name as the {@code welcome} frame reports it: {@code websocket}, {@code sse}, {@code poll}. */
+    /** The transport's name: {@code websocket}, {@code sse}, {@code poll}. */
     String name();
 
     /**
@@ -19,13 +20,34 @@ public interface Transport {
      */
     void write(List<OutboundFrame> frames, Completion done);
 
-    /** Proves the connection alive to the peer (a WebSocket ping); completes like {@link #write}. */
-    void keepAlive(Completion done);
+    /**
+     * Whether a completed write means the bytes reached the socket. Where it only means another
+     * queue took them (Tyrus hands them to Grizzly's, which holds megabytes), the connection counts
+     * bytes as written only once the peer answers a keep-alive sent after them.
+     */
+    default boolean completionMeansWritten() {
+        return true;
+    }
 
-    /** Closes after what was already written, with this code and reason. May wait for the peer. */
+    /**
+     * Where completions do not mean written: what the kernel's socket buffer may hold on top of the
+     * send buffer, since answers confirm only what the peer read.
+     */
+    default long kernelBufferBytes() {
+        return 0;
+    }
+
+    /**
+     * Proves the connection alive to the peer (a WebSocket ping) and asks it to answer with
+     * {@code sequence}; completes like {@link #write}. The peer's answer reaches the connection's
+     * queue as {@link OutboundQueue#keepAliveAnswered}.
+     */
+    void keepAlive(long sequence, Completion done);
+
+    /** Closes after what was already written, with this code and reason; may wait for the peer. */
     void close(CloseCode.Close close);
 
-    /** Drops the connection at once, without a close handshake (the peer stopped reading). */
+    /** Drops the connection at once, without a close handshake: the peer stopped reading. */
     void abort();
 
     /** The end of one write or keep-alive. */

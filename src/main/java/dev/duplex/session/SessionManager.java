@@ -120,9 +120,12 @@ public final class SessionManager {
         connection.sendError(ErrorCode.BINARY_UNSUPPORTED, "binary frames are not supported; send JSON text");
     }
 
-    /** A pong (the answer to a keep-alive) proves the peer alive; it costs no rate. */
-    public void receivePong(Connection connection) {
-        connection.heard();
+    /**
+     * A pong (the answer to a keep-alive, {@code sequence} negative when it is not one of ours)
+     * proves the peer alive and may confirm what it read; it costs no rate.
+     */
+    public void receivePong(Connection connection, long sequence) {
+        connection.keepAliveAnswered(sequence);
     }
 
     /** Whether this inbound frame is within the session's rate limit; answers or closes when not. */
@@ -192,7 +195,8 @@ public final class SessionManager {
 
     /** Closes sessions that went silent or stalled and keeps quiet ones alive; run periodically. */
     public Heartbeat heartbeat() {
-        return new Heartbeat(registry, TimeUnit.SECONDS.toNanos(config.idleTimeoutSeconds()), nanoClock);
+        return new Heartbeat(registry, TimeUnit.SECONDS.toNanos(config.idleTimeoutSeconds()),
+                connectionLimits.sendTimeoutNanos(), nanoClock);
     }
 
     /** Open sessions on this node. */

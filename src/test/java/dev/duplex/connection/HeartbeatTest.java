@@ -24,7 +24,7 @@ class HeartbeatTest {
     private final FakeClock clock = new FakeClock();
     private final ManualExecutor background = new ManualExecutor();
     private final ConnectionRegistry registry = new ConnectionRegistry();
-    private final Heartbeat heartbeat = new Heartbeat(registry, TIMEOUT, clock);
+    private final Heartbeat heartbeat = new Heartbeat(registry, TIMEOUT, SEND_TIMEOUT, clock);
 
     @Test
     void leavesRecentlyHeardSessionsAlone() {
@@ -92,8 +92,9 @@ class HeartbeatTest {
     }
 
     @Test
-    void theSweepRunsAThirdOfTheTimeoutApart() {
-        assertEquals(TIMEOUT / 3, heartbeat.intervalNanos());
+    void theSweepRunsAThirdOfTheIdleTimeoutApartOrHalfTheSendTimeoutWhenThatIsShorter() {
+        assertEquals(SEND_TIMEOUT / 2, heartbeat.intervalNanos());
+        assertEquals(TIMEOUT / 3, new Heartbeat(registry, TIMEOUT, TIMEOUT, clock).intervalNanos());
     }
 
     private RecordingTransport connect(boolean inline) {

@@ -191,6 +191,75 @@ class OutboundQueueTest {
         assertEquals(List.of(RecordingTransport.PING, "broadcast"), transport.sent());
     }
 
+    private static long frames(RecordingTransport transport) {
+        return transport.sent().stream().filter(f -> !f.equals(RecordingTransport.PING)).count();
+    }
+
+    // Tyrus: a completion means only that Grizzly took the frame, and Grizzly holds megabytes.
+    @Test
+    void whereOnlyAnswersConfirmNoMoreThanTheBufferAndTheKernelsShareIsEverHandedOver() {
+        RecordingTransport transport = RecordingTransport.confirmedByAnswers(100);
+        OutboundQueue queue = queue(transport, 400);
+        String replayed = "r".repeat(90); // uncounted, so only the bound on what is handed over holds them
+        for (int i = 0; i < 6; i++) {
+            assertEquals(Verdict.QUEUED, queue.offer(OutboundFrame.uncounted(replayed)));
+        }
+        assertEquals(5, frames(transport), "450 unconfirmed bytes fit in 400 + 100; the sixth would make 540");
+        assertEquals(List.of(1L, 2L, 3L), transport.keepAlives(), "asked every quarter of the buffer, and at the bound");
+        queue.keepAliveAnswered(2);
+        assertEquals(6, frames(transport), "the answer confirmed 360 bytes: the sixth goes");
+
+        RecordingTransport counted = RecordingTransport.confirmedByAnswers(100);
+        OutboundQueue live = queue(counted, 400);
+        String frame = "x".repeat(90);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(Verdict.QUEUED, live.offer(OutboundFrame.of(frame)), "frame " + i);
+        }
+        assertEquals(Verdict.TOO_SLOW, live.offer(OutboundFrame.of(frame)),
+                "90 waiting + (450 unconfirmed - the 100 the kernel may hold) > 400");
+        assertEquals(5, frames(counted));
+    }
+
+    @Test
+    void anAnswerConfirmsWhatCameBeforeItsKeepAliveAndLetsMoreWait() {
+        RecordingTransport transport = RecordingTransport.confirmedByAnswers(0);
+        OutboundQueue queue = queue(transport, 400);
+        String frame = "x".repeat(100);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(Verdict.QUEUED, queue.offer(OutboundFrame.of(frame)));
+        }
+        assertEquals(List.of(1L, 2L, 3L, 4L), transport.keepAlives(), "one after every quarter of the buffer");
+        assertEquals(400, queue.pendingBytes(), "handed over, but nothing confirmed");
+        queue.keepAliveAnswered(-1);
+        assertEquals(400, queue.pendingBytes(), "a pong that answers none of ours confirms nothing");
+        queue.keepAliveAnswered(3);
+        assertEquals(100, queue.pendingBytes(), "the answer to the third confirms the 300 bytes before it");
+        assertEquals(Verdict.QUEUED, queue.offer(OutboundFrame.of(frame)));
+        assertEquals(5, frames(transport));
+    }
+
+    @Test
+    void whereOnlyAnswersConfirmTheCloseWaitsForTheAnswerAndAnUnansweredKeepAliveStalls() {
+        RecordingTransport transport = RecordingTransport.confirmedByAnswers(0);
+        OutboundQueue queue = queue(transport, 400);
+        queue.offer(OutboundFrame.of("x".repeat(100)));
+        queue.close(CloseCode.TOO_SLOW.close());
+        background.runAll();
+        assertNull(transport.closedWith(), "the peer has not read what it was handed yet");
+        long asked = transport.keepAlives().get(transport.keepAlives().size() - 1);
+        queue.keepAliveAnswered(asked);
+        background.runAll();
+        assertEquals(CloseCode.TOO_SLOW, transport.closedWith().code(), "now the close follows it");
+
+        RecordingTransport silent = RecordingTransport.confirmedByAnswers(0);
+        OutboundQueue stalling = queue(silent, 400);
+        stalling.offer(OutboundFrame.of("x".repeat(100)));
+        stalling.offer(OutboundFrame.of("x".repeat(100)));
+        assertFalse(stalling.stalled(clock.getAsLong()));
+        clock.advance(TIMEOUT + 1, TimeUnit.NANOSECONDS);
+        assertTrue(stalling.stalled(clock.getAsLong()), "a keep-alive covering unconfirmed bytes went unanswered");
+    }
+
     @Test
     void aFailedWriteStopsTheQueue() {
         RecordingTransport transport = new RecordingTransport(false);

@@ -54,7 +54,7 @@ class FanOutTest {
         }
 
         @Override
-        public void keepAlive(Completion done) {
+        public void keepAlive(long sequence, Completion done) {
             done.completed(null);
         }
 

@@ -3,6 +3,7 @@ package dev.duplex.support;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,6 +32,7 @@ public final class RawWebSocket implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Socket socket;
+    private final CountingInputStream counted;
     private final DataInputStream in;
     private final OutputStream out;
     private final String protocol;
@@ -49,7 +51,8 @@ public final class RawWebSocket implements AutoCloseable {
 
     private RawWebSocket(Socket socket, String protocol) throws IOException {
         this.socket = socket;
-        this.in = new DataInputStream(socket.getInputStream());
+        this.counted = new CountingInputStream(socket.getInputStream());
+        this.in = new DataInputStream(counted);
         this.out = socket.getOutputStream();
         this.protocol = protocol;
     }
@@ -60,7 +63,20 @@ public final class RawWebSocket implements AutoCloseable {
      */
     public static RawWebSocket connect(URI uri, String localAddress, Map<String, String> headers,
                                        String... protocols) throws IOException {
+        return connect(uri, localAddress, headers, 0, protocols);
+    }
+
+    /**
+     * As {@link #connect(URI, String, Map, String...)}, with the socket's receive buffer set to
+     * {@code receiveBufferBytes} (when positive) before connecting, so that the TCP window the
+     * server sees is that small from the first byte.
+     */
+    public static RawWebSocket connect(URI uri, String localAddress, Map<String, String> headers,
+                                       int receiveBufferBytes, String... protocols) throws IOException {
         Socket socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+        }
         if (localAddress != null) {
             socket.bind(new InetSocketAddress(InetAddress.getByName(localAddress), 0));
         }
@@ -97,6 +113,21 @@ public final class RawWebSocket implements AutoCloseable {
 
     public String protocol() {
         return protocol;
+    }
+
+    /** Bytes read from the socket since the handshake: frames with their headers. */
+    public long bytesReceived() {
+        return counted.count;
+    }
+
+    /** The receive buffer the kernel granted (Linux reports twice what was asked for). */
+    public int receiveBufferSize() throws IOException {
+        return socket.getReceiveBufferSize();
+    }
+
+    /** Sets how long one read may wait before it fails. */
+    public void setReadTimeout(java.time.Duration timeout) throws IOException {
+        socket.setSoTimeout(Math.toIntExact(timeout.toMillis()));
     }
 
     /** Sends one whole (FIN) frame, masked as clients must. */
@@ -186,6 +217,32 @@ public final class RawWebSocket implements AutoCloseable {
     @Override
     public void close() throws IOException {
         socket.close();
+    }
+
+    private static final class CountingInputStream extends FilterInputStream {
+        private volatile long count;
+
+        CountingInputStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
     }
 
     private static String readHead(InputStream in) throws IOException {

@@ -18,7 +18,10 @@ public final class RecordingTransport implements Transport {
     public static final String PING = "<ping>";
 
     private final boolean inline;
+    /** Null: completions mean written. Otherwise the kernel allowance of a transport whose pongs confirm. */
+    private final Long kernelBytes;
     private final List<String> sent = new ArrayList<>();
+    private final List<Long> keepAlives = new ArrayList<>();
     private final List<Integer> batchSizes = new ArrayList<>();
     private final Queue<Completion> inFlight = new ArrayDeque<>();
     private CloseCode.Close closedWith;
@@ -26,7 +29,30 @@ public final class RecordingTransport implements Transport {
     private int maxInFlight;
 
     public RecordingTransport(boolean inline) {
+        this(inline, null);
+    }
+
+    private RecordingTransport(boolean inline, Long kernelBytes) {
         this.inline = inline;
+        this.kernelBytes = kernelBytes;
+    }
+
+    /**
+     * A transport like Tyrus: every write completes at once, but only the peer's answer to a
+     * keep-alive confirms what came before it; the kernel may hold {@code kernelBytes} on top.
+     */
+    public static RecordingTransport confirmedByAnswers(long kernelBytes) {
+        return new RecordingTransport(true, kernelBytes);
+    }
+
+    @Override
+    public boolean completionMeansWritten() {
+        return kernelBytes == null;
+    }
+
+    @Override
+    public long kernelBufferBytes() {
+        return kernelBytes == null ? 0 : kernelBytes;
     }
 
     @Override
@@ -41,8 +67,16 @@ public final class RecordingTransport implements Transport {
 
     /** Keep-alives are recorded as the text {@code <ping>} and complete like writes. */
     @Override
-    public void keepAlive(Completion done) {
+    public void keepAlive(long sequence, Completion done) {
+        synchronized (this) {
+            keepAlives.add(sequence);
+        }
         record(List.of(PING), done);
+    }
+
+    /** The sequence numbers of the keep-alives sent, in order. */
+    public synchronized List<Long> keepAlives() {
+        return List.copyOf(keepAlives);
     }
 
     private void record(List<String> texts, Completion done) {

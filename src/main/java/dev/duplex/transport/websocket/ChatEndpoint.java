@@ -37,11 +37,6 @@ public class ChatEndpoint {
 
     /** Session user property under which the handshake records the peer's address. */
     static final String REMOTE_ADDRESS = "dev.duplex.remoteAddress";
-    /**
-     * Tomcat's limit on a blocking send (pings, the close frame), 20 s by default: held to the send
-     * timeout, so that a close to a peer that stopped reading gives up as promised.
-     */
-    static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
 
     private SessionManager sessions;
     private Connection connection;
@@ -65,8 +60,7 @@ public class ChatEndpoint {
         if (session.getMaxIdleTimeout() != 0) {
             session.setMaxIdleTimeout(0);
         }
-        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT,
-                TimeUnit.SECONDS.toMillis(config.sendTimeoutSeconds()));
+        WebSocketTransport.limitBlockingSends(session, TimeUnit.SECONDS.toMillis(config.sendTimeoutSeconds()));
         Principal user = session.getUserPrincipal();
         Handshake handshake = new Handshake(session.getNegotiatedSubprotocol(), session.getQueryString(),
                 user == null ? null : user.getName(), (String) session.getUserProperties().get(REMOTE_ADDRESS));
@@ -95,7 +89,7 @@ public class ChatEndpoint {
     @OnMessage
     public void onPong(Session session, PongMessage pong) {
         if (connection != null) {
-            sessions.receivePong(connection);
+            sessions.receivePong(connection, WebSocketTransport.keepAliveSequence(pong.getApplicationData()));
         }
     }
 

@@ -8,10 +8,12 @@ import jakarta.websocket.CloseReason;
 import jakarta.websocket.SendHandler;
 import jakarta.websocket.SendResult;
 import jakarta.websocket.Session;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -19,25 +21,47 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A {@link Transport} over a JSR 356 session.
  *
  * <p>Frames normally go out through the asynchronous remote, one at a time, each with a completion
- * handler. In <em>streaming</em> mode (containers on Tyrus: Payara, GlassFish) most frames go
- * through the basic remote's send writer instead. Tyrus re-arms its idle timer on every
- * {@code RemoteEndpoint} send by scheduling a task on the container's managed scheduler; on Payara
- * that task's context capture, hand-off and run cost more than the write itself (bench/ANALYSIS.md).
- * Its send writer skips the timer and only queues the frame, in order, behind those already
- * queued, so it never blocks. Without a completion there is no back-pressure, so after every
- * {@link #FENCE_CHARS} streamed characters the next frame goes through the asynchronous remote as a
- * fence: its completion means everything before it was written. Until it completes the
- * connection's queue holds further frames, and its bounds and send timeout judge a slow reader as
- * usual. On other containers the send writer blocks, so they always use the asynchronous remote.
+ * handler. In <em>streaming</em> mode (containers on Tyrus: Payara, GlassFish) they go through the
+ * basic remote's send writer instead. Tyrus re-arms its idle timer on every {@code RemoteEndpoint}
+ * send by scheduling a task on the container's managed scheduler; on Payara that task's context
+ * capture, hand-off and run cost more than the write itself (bench/ANALYSIS.md). Its send writer
+ * skips the timer and only queues the frame, in order, behind those already queued, so it never
+ * blocks and reports at once. On other containers the send writer blocks, so they always use the
+ * asynchronous remote.
+ *
+ * <p>On Tyrus no completion means written, in either mode: its servlet writer reports a frame done
+ * once Grizzly's output buffer took it, and Grizzly queues up to four times the socket's send buffer
+ * (megabytes on loopback) before it says it cannot take more. So on Tyrus the connection's queue
+ * counts bytes as written only once the peer answers a ping sent after them
+ * ({@link #completionMeansWritten()}). On Tomcat an asynchronous send completes once written to the
+ * socket.
  */
 public final class WebSocketTransport implements Transport {
 
-    /** Characters streamed past the container before the next frame must be a fence. */
-    static final int FENCE_CHARS = 32 * 1024;
-
     private static final System.Logger LOG = System.getLogger(WebSocketTransport.class.getName());
 
-    private static final byte[] PING_PAYLOAD = "duplex".getBytes(StandardCharsets.US_ASCII);
+    /** Marks our pings' payload (then 8 bytes of sequence number); anything else is not ours. */
+    private static final short PING_TAG = 0x6478; // "dx"
+    private static final int PING_BYTES = 10;
+
+    /**
+     * Tomcat's limit on a blocking send (pings, and the close frame of a 1000 or 1001 close), 20 s
+     * by default. Other containers ignore it.
+     */
+    static final String TOMCAT_BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    /**
+     * Tomcat's limit on how long the close frame of any other close may wait for the send in flight
+     * and for room in the socket (50 ms by default), after which Tomcat drops the connection
+     * without it. Other containers ignore it.
+     */
+    static final String TOMCAT_CLOSE_SEND_TIMEOUT = "org.apache.tomcat.websocket.ABNORMAL_SESSION_CLOSE_SEND_TIMEOUT";
+
+    /**
+     * The most a TCP socket's send buffer grows to: Linux autotunes it up to the third value of
+     * net.ipv4.tcp_wmem (4 MiB by default), which is also the fallback. Neither Tyrus nor Grizzly
+     * sets the size unless configured to.
+     */
+    static final long KERNEL_SEND_BUFFER_MAX = kernelSendBufferMax();
 
     /**
      * The context class loader sends run under. Tyrus in Payara 6 re-arms its idle timer on every
@@ -53,15 +77,12 @@ public final class WebSocketTransport implements Transport {
 
     private final Session session;
     private final boolean streaming;
-    /**
-     * Characters streamed since the last fence completed. Only the connection's single writer
-     * touches it: a write starts only after the previous one completed.
-     */
-    private long unfencedChars;
+    private final boolean tyrus;
 
     private WebSocketTransport(Session session, boolean streaming) {
         this.session = session;
         this.streaming = streaming;
+        this.tyrus = isTyrus(session);
     }
 
     /** The transport the send mode asks for: streaming where the container allows it ({@code auto}). */
@@ -75,7 +96,7 @@ public final class WebSocketTransport implements Transport {
         return new WebSocketTransport(session, false);
     }
 
-    /** A transport that streams through the send writer, with a fence every {@link #FENCE_CHARS}. */
+    /** A transport that streams every frame through the send writer. */
     public static WebSocketTransport streaming(Session session) {
         return new WebSocketTransport(session, true);
     }
@@ -85,7 +106,20 @@ public final class WebSocketTransport implements Transport {
      * is known to; the check names its session class instead of using any Tyrus API.
      */
     public static boolean streamsWithoutBlocking(Session session) {
+        return isTyrus(session);
+    }
+
+    private static boolean isTyrus(Session session) {
         return session.getClass().getName().startsWith("org.glassfish.tyrus.");
+    }
+
+    /**
+     * Holds Tomcat's blocking sends (pings, close frames) to {@code millis}, so that a close to a
+     * peer that stopped reading gives up within the send timeout, as promised.
+     */
+    static void limitBlockingSends(Session session, long millis) {
+        session.getUserProperties().put(TOMCAT_BLOCKING_SEND_TIMEOUT, millis);
+        session.getUserProperties().put(TOMCAT_CLOSE_SEND_TIMEOUT, millis);
     }
 
     @Override
@@ -94,9 +128,34 @@ public final class WebSocketTransport implements Transport {
     }
 
     @Override
+    public boolean completionMeansWritten() {
+        return !tyrus;
+    }
+
+    @Override
+    public long kernelBufferBytes() {
+        return tyrus ? KERNEL_SEND_BUFFER_MAX : 0;
+    }
+
+    private static long kernelSendBufferMax() {
+        long fallback = 4L << 20;
+        try (BufferedReader reader = Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/tcp_wmem"))) {
+            String line = reader.readLine();
+            String[] values = line == null ? new String[0] : line.trim().split("\\s+");
+            return values.length == 3 ? Long.parseLong(values[2]) : fallback;
+        } catch (IOException | RuntimeException notLinux) {
+            return fallback;
+        }
+    }
+
+    @Override
     public void write(List<OutboundFrame> frames, Completion done) {
         new BatchWrite(frames, done).next();
     }
+
+    private static final int PENDING = 0;
+    private static final int RETURNED = 1;
+    private static final int DONE_INLINE = 2;
 
     /** Sends the frames of one batch in order, each send starting after the previous one completed. */
     private final class BatchWrite {
@@ -116,7 +175,7 @@ public final class WebSocketTransport implements Transport {
         void next() {
             while (index < frames.size()) {
                 String text = frames.get(index++).text();
-                if (streaming && unfencedChars < FENCE_CHARS) {
+                if (streaming) {
                     Throwable failure = stream(text);
                     if (failure != null) {
                         done.completed(failure);
@@ -128,12 +187,8 @@ public final class WebSocketTransport implements Transport {
                 sendAsync(text, result -> {
                     if (!result.isOK()) {
                         // progress stays PENDING, so an inline failure also ends the loop
-
                         done.completed(result.getException());
                         return;
-                    }
-                    if (streaming) {
-                        unfencedChars = 0;
                     }
                     if (!progress.compareAndSet(PENDING, DONE_INLINE)) {
                         next();
@@ -147,10 +202,6 @@ public final class WebSocketTransport implements Transport {
         }
     }
 
-    private static final int PENDING = 0;
-    private static final int RETURNED = 1;
-    private static final int DONE_INLINE = 2;
-
     /** Writes one frame through the send writer; returns the failure, or null. */
     private Throwable stream(String text) {
         try {
@@ -159,7 +210,6 @@ public final class WebSocketTransport implements Transport {
             char[] chars = text.toCharArray();
             writer.write(chars, 0, chars.length);
             writer.close();
-            unfencedChars += chars.length;
             return null;
         } catch (VirtualMachineError e) {
             throw e;
@@ -187,17 +237,18 @@ public final class WebSocketTransport implements Transport {
     }
 
     /**
-     * The API offers pings only as a blocking call; the queue sends one only when nothing else is
-     * in flight, and from its background executor.
+     * A ping carrying {@code sequence}. The API offers pings only as a blocking call: on Tyrus it
+     * only queues the ping behind the frames before it; elsewhere the queue sends one only from its
+     * background executor, when nothing else is in flight.
      */
     @Override
-    public void keepAlive(Completion done) {
+    public void keepAlive(long sequence, Completion done) {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         thread.setContextClassLoader(SEND_LOADER);
         Throwable failure = null;
         try {
-            session.getAsyncRemote().sendPing(ByteBuffer.wrap(PING_PAYLOAD));
+            session.getAsyncRemote().sendPing(ByteBuffer.allocate(PING_BYTES).putShort(PING_TAG).putLong(sequence).flip());
         } catch (VirtualMachineError e) {
             throw e;
         } catch (IOException | RuntimeException | Error e) {
@@ -208,6 +259,15 @@ public final class WebSocketTransport implements Transport {
         done.completed(failure);
     }
 
+    /** The sequence number a pong answers, or -1 when it does not answer one of our pings. */
+    static long keepAliveSequence(ByteBuffer payload) {
+        if (payload == null || payload.remaining() != PING_BYTES || payload.getShort(payload.position()) != PING_TAG) {
+            return -1;
+        }
+        return payload.getLong(payload.position() + 2);
+    }
+
+    /** On Tomcat the close frame waits up to the send timeout (see {@link #limitBlockingSends}). */
     @Override
     public void close(CloseCode.Close close) {
         if (!session.isOpen()) {
@@ -220,8 +280,13 @@ public final class WebSocketTransport implements Transport {
         }
     }
 
+    /**
+     * No close frame can get through: on Tomcat a close whose frame may wait 1 ms drops the
+     * connection; Tyrus drops what it still holds on any close and lets Grizzly write out the rest.
+     */
     @Override
     public void abort() {
+        session.getUserProperties().put(TOMCAT_CLOSE_SEND_TIMEOUT, 1L);
         close(CloseCode.TOO_SLOW.close());
     }
 

@@ -93,44 +93,30 @@ class WebSocketTransportTest {
     private static final String FRAME = "x".repeat(1000);
 
     @Test
-    void streamsUntilTheFenceBudgetThenSendsOneFrameAsynchronously() {
+    void streamingSendsEveryFrameOfABatchThroughTheSendWriterAndCompletesAtOnce() {
         RecordingSession remote = new RecordingSession();
         WebSocketTransport sink = WebSocketTransport.streaming(remote.session);
-        int streamedBeforeFence = WebSocketTransport.FENCE_CHARS / FRAME.length()
-                + (WebSocketTransport.FENCE_CHARS % FRAME.length() == 0 ? 0 : 1);
-        for (int i = 0; i < streamedBeforeFence; i++) {
-            Outcome outcome = new Outcome();
-            send(sink, FRAME + i, outcome);
-            assertTrue(outcome.ok(), "a streamed frame reports at once");
-        }
-        assertEquals(streamedBeforeFence, remote.streamed.size());
-        assertEquals(FRAME + 0, remote.streamed.get(0), "exactly the frame's text, once");
+        Outcome outcome = new Outcome();
+        sink.write(List.of(OutboundFrame.of(FRAME + 0), OutboundFrame.of(FRAME + 1), OutboundFrame.of("x")), outcome);
+        assertTrue(outcome.ok(), "the send writer only queues: a streamed batch reports at once");
+        assertEquals(List.of(FRAME + 0, FRAME + 1, "x"), remote.streamed, "exactly each frame's text, once, in order");
         assertTrue(remote.sentAsync.isEmpty());
-
-        Outcome fence = new Outcome();
-        send(sink, "fence", fence);
-        assertEquals(List.of("fence"), remote.sentAsync, "past the budget the next frame is a fence");
-        assertFalse(fence.done, "the fence reports only when the container has written it");
-
-        remote.complete(new SendResult());
-        assertTrue(fence.ok());
-        Outcome after = new Outcome();
-        send(sink, "after", after);
-        assertEquals("after", remote.streamed.get(remote.streamed.size() - 1), "a completed fence resets the budget");
-        assertTrue(after.ok());
     }
 
     @Test
-    void aFailedFenceKeepsTheBudgetSpentAndReportsTheFailure() {
-        RecordingSession remote = new RecordingSession();
-        WebSocketTransport sink = WebSocketTransport.streaming(remote.session);
-        send(sink, "y".repeat(WebSocketTransport.FENCE_CHARS), new Outcome());
-        Outcome fence = new Outcome();
-        send(sink, "fence", fence);
-        remote.complete(new SendResult(new IOException("broken pipe")));
-        assertTrue(fence.done && fence.failure != null);
-        send(sink, "next", new Outcome());
-        assertEquals(List.of("fence", "next"), remote.sentAsync, "nothing streams past an unconfirmed budget");
+    void aKeepAliveCarriesItsSequenceAndOnlyOurPongsAnswerOne() {
+        java.nio.ByteBuffer ours = java.nio.ByteBuffer.allocate(10).putShort((short) 0x6478).putLong(42).flip();
+        assertEquals(42, WebSocketTransport.keepAliveSequence(ours));
+        assertEquals(-1, WebSocketTransport.keepAliveSequence(java.nio.ByteBuffer.wrap("duplex".getBytes())));
+        assertEquals(-1, WebSocketTransport.keepAliveSequence(java.nio.ByteBuffer.allocate(0)));
+        assertEquals(-1, WebSocketTransport.keepAliveSequence(null));
+    }
+
+    @Test
+    void onlyTyrusCompletionsNeedAnAnswerToCountAsWritten() {
+        WebSocketTransport elsewhere = WebSocketTransport.async(new RecordingSession().session);
+        assertTrue(elsewhere.completionMeansWritten());
+        assertEquals(0, elsewhere.kernelBufferBytes());
     }
 
     @Test

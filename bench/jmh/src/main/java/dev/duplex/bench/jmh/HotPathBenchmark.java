@@ -66,7 +66,7 @@ public class HotPathBenchmark {
         }
 
         @Override
-        public void keepAlive(Completion done) {
+        public void keepAlive(long sequence, Completion done) {
             done.completed(null);
         }
 
