@@ -9,7 +9,6 @@ import dev.duplex.support.ChatTestClient;
 import dev.duplex.support.RawWebSocket;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
-import java.io.File;
 import java.io.StringReader;
 import java.net.URI;
 import java.net.URL;
@@ -21,8 +20,6 @@ import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.ShrinkWrap;
-import org.jboss.shrinkwrap.api.importer.ZipImporter;
 import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -44,10 +41,7 @@ class DeployedChatIT extends SuperchatContract {
 
     @Deployment(testable = false)
     static WebArchive war() {
-        // The WAR the build just packaged: the tests exercise exactly what ships.
-        return ShrinkWrap.create(ZipImporter.class, "duplex.war")
-                .importFrom(new File("target/duplex.war"))
-                .as(WebArchive.class);
+        return PackagedWar.named("duplex.war");
     }
 
     @Override
@@ -55,10 +49,8 @@ class DeployedChatIT extends SuperchatContract {
         return loopback("ws");
     }
 
-    /** The adapter may report a host name; tests always dial loopback. */
     private URI loopback(String scheme) {
-        String path = deployment.getPath().endsWith("/") ? deployment.getPath() : deployment.getPath() + "/";
-        return URI.create(scheme + "://127.0.0.1:" + deployment.getPort() + path);
+        return PackagedWar.loopback(deployment, scheme);
     }
 
     // PROTOCOL.md "Operator notices": every session, every room, both sub-protocols.

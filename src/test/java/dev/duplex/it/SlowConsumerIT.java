@@ -8,7 +8,6 @@ import dev.duplex.support.ChatTestClient;
 import dev.duplex.support.RawWebSocket;
 import jakarta.json.JsonObject;
 import java.io.EOFException;
-import java.io.File;
 import java.io.IOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -30,8 +29,6 @@ import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
-import org.jboss.shrinkwrap.api.ShrinkWrap;
-import org.jboss.shrinkwrap.api.importer.ZipImporter;
 import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -79,14 +76,11 @@ class SlowConsumerIT {
 
     @Deployment(testable = false)
     static WebArchive war() {
-        return ShrinkWrap.create(ZipImporter.class, "duplex.war")
-                .importFrom(new File("target/duplex.war"))
-                .as(WebArchive.class);
+        return PackagedWar.named("duplex.war");
     }
 
     private URI wsBase() {
-        String path = deployment.getPath().endsWith("/") ? deployment.getPath() : deployment.getPath() + "/";
-        return URI.create("ws://127.0.0.1:" + deployment.getPort() + path);
+        return PackagedWar.loopback(deployment, "ws");
     }
 
     // PROTOCOL.md "Slow consumers" and "Close codes" 4003.
