@@ -89,6 +89,11 @@ public final class OutboundQueue {
     private final AtomicLong keepAliveSequence = new AtomicLong();
     /** How much of {@link #handed} the latest keep-alive covers; only the writer sets it. */
     private volatile long askedUpTo;
+    /**
+     * When the oldest unanswered keep-alive that covers unconfirmed bytes was sent, or
+     * {@link #IDLE}: what the stall check reads on every frame queued, without walking the list.
+     */
+    private volatile long askedSince = IDLE;
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private final AtomicBoolean closeIssued = new AtomicBoolean();
     private final AtomicBoolean aborted = new AtomicBoolean();
@@ -189,8 +194,16 @@ public final class OutboundQueue {
         if (answered == null) {
             return;
         }
-        confirmed.accumulateAndGet(answered.handed(), Math::max);
+        long written = confirmed.accumulateAndGet(answered.handed(), Math::max);
         confirmedCounted.accumulateAndGet(answered.counted(), Math::max);
+        long since = IDLE;
+        for (KeepAlive waiting : unanswered) {
+            if (waiting.handed() > written) {
+                since = waiting.sentNanos();
+                break;
+            }
+        }
+        askedSince = since;
         if (state.get() == OPEN) {
             flush();
         } else {
@@ -207,16 +220,9 @@ public final class OutboundQueue {
             return false;
         }
         long since = inFlightSince.get();
-        if (since != IDLE && nowNanos - since > sendTimeoutNanos) {
-            return true;
-        }
-        long written = confirmed.get();
-        for (KeepAlive keepAlive : unanswered) {
-            if (keepAlive.handed() > written) {
-                return nowNanos - keepAlive.sentNanos() > sendTimeoutNanos;
-            }
-        }
-        return false;
+        long asked = askedSince;
+        return since != IDLE && nowNanos - since > sendTimeoutNanos
+                || asked != IDLE && nowNanos - asked > sendTimeoutNanos;
     }
 
     /** Counted bytes waiting: queued, or handed over and not confirmed. */
@@ -409,8 +415,12 @@ public final class OutboundQueue {
         long sequence = keepAliveSequence.incrementAndGet();
         if (answersConfirm) {
             long upTo = handed.get();
-            unanswered.add(new KeepAlive(sequence, upTo, handedCounted.get(), nanoClock.getAsLong()));
+            long now = nanoClock.getAsLong();
+            unanswered.add(new KeepAlive(sequence, upTo, handedCounted.get(), now));
             askedUpTo = upTo;
+            if (askedSince == IDLE && upTo > confirmed.get()) {
+                askedSince = now;
+            }
         }
         return sequence;
     }
