@@ -11,8 +11,10 @@ import javax.naming.NamingException;
 
 /**
  * The CDI-managed owner of the application's {@link Duplex}: created once per deployment, closed
- * (every session gets 1001) when the application is undeployed or the server stops. The heartbeat
- * runs on the container's default managed scheduler where the server has one.
+ * (every session gets 1001) when the application is undeployed or the server stops: by
+ * {@link DuplexLocator#shutdown()} from the servlet listener, and here again, which is then a no-op
+ * (see there why the listener closes it first). The heartbeat runs on the container's default
+ * managed scheduler where the server has one.
  */
 @ApplicationScoped
 public class DuplexBean {

@@ -5,11 +5,13 @@ import dev.duplex.config.DuplexConfig;
 /**
  * Finds the running {@link Duplex} for endpoints and servlets, which containers instantiate
  * themselves. Under CDI it is the {@link DuplexBean}'s; without CDI (plain servlet containers,
- * in-process tests) one instance is created on first use and closed by {@link #shutdown()}.
+ * in-process tests) one instance is created on first use. Either is closed by {@link #shutdown()}.
  */
 public final class DuplexLocator {
 
     private static volatile Duplex standalone;
+    /** The CDI bean's instance, once handed out: {@link #shutdown()} closes it. */
+    private static volatile Duplex managed;
     private static volatile Boolean cdiPresent;
     /** Set by {@link #shutdown()}: the application is going away and must not start again. */
     private static volatile boolean shutDown;
@@ -30,7 +32,9 @@ public final class DuplexLocator {
             throw new IllegalStateException("Duplex is shut down");
         }
         if (cdiAvailable()) {
-            return jakarta.enterprise.inject.spi.CDI.current().select(DuplexBean.class).get().duplex();
+            Duplex bean = jakarta.enterprise.inject.spi.CDI.current().select(DuplexBean.class).get().duplex();
+            managed = bean;
+            return bean;
         }
         synchronized (DuplexLocator.class) {
             if (shutDown) {
@@ -56,10 +60,21 @@ public final class DuplexLocator {
         }
     }
 
-    /** Closes the standalone instance, if one is in use (the CDI bean closes itself). */
+    /**
+     * Closes the running instance (undeploy: every session gets 1001), the standalone one or the
+     * CDI bean's. The bean's {@code @PreDestroy} would close it too, but GlassFish runs it only after
+     * it has stopped the application's class loader: the close then fails at the first class it has
+     * not loaded yet ({@code NoClassDefFoundError}), and the sessions stay open. This runs from the
+     * servlet listener, while the classes still load; the bean's second close does nothing.
+     */
     public static synchronized void shutdown() {
         install(null);
         shutDown = true;
+        Duplex bean = managed;
+        managed = null;
+        if (bean != null) {
+            bean.close();
+        }
     }
 
     private static boolean cdiAvailable() {
