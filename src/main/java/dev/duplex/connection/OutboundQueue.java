@@ -90,8 +90,10 @@ public final class OutboundQueue {
     /** How much of {@link #handed} the latest keep-alive covers; only the writer sets it. */
     private volatile long askedUpTo;
     /**
-     * When the oldest unanswered keep-alive that covers unconfirmed bytes was sent, or
-     * {@link #IDLE}: what the stall check reads on every frame queued, without walking the list.
+     * When the oldest unanswered keep-alive that covers more than the kernel's share beyond what
+     * is confirmed was sent, or {@link #IDLE}: what the stall check reads on every frame queued,
+     * without walking the list. A keep-alive that covers less is no stall: where completions mean
+     * written, the kernel's buffer would have taken that much too.
      */
     private volatile long askedSince = IDLE;
     private final AtomicInteger state = new AtomicInteger(OPEN);
@@ -198,7 +200,7 @@ public final class OutboundQueue {
         confirmedCounted.accumulateAndGet(answered.counted(), Math::max);
         long since = IDLE;
         for (KeepAlive waiting : unanswered) {
-            if (waiting.handed() > written) {
+            if (waiting.handed() > written + kernelBytes) {
                 since = waiting.sentNanos();
                 break;
             }
@@ -213,7 +215,7 @@ public final class OutboundQueue {
 
     /**
      * True when a write has been in flight for longer than the send timeout, or a keep-alive that
-     * asks the peer to confirm bytes it was handed has gone unanswered that long.
+     * asks the peer to confirm more than the kernel's share of bytes has gone unanswered that long.
      */
     public boolean stalled(long nowNanos) {
         if (state.get() != OPEN) {
@@ -418,7 +420,7 @@ public final class OutboundQueue {
             long now = nanoClock.getAsLong();
             unanswered.add(new KeepAlive(sequence, upTo, handedCounted.get(), now));
             askedUpTo = upTo;
-            if (askedSince == IDLE && upTo > confirmed.get()) {
+            if (askedSince == IDLE && upTo > confirmed.get() + kernelBytes) {
                 askedSince = now;
             }
         }
