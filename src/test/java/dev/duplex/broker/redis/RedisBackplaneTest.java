@@ -178,7 +178,7 @@ class RedisBackplaneTest extends RealRedisTest {
             return Broker.Subscriber.NOTHING_TO_SEND;
         });
         b.redis().restoreBus();
-        await(() -> atB.contains("ACK m13"), "node b to catch up");
+        awaitCatchUp(b.node(), () -> atB.contains("ACK m13"), "node b to catch up");
         posted.add(a.store().append(room, "a", "m14", Instant.now()));
         await(() -> atB.contains("m14"), "live delivery after the gap");
         Thread.sleep(300);
@@ -199,18 +199,18 @@ class RedisBackplaneTest extends RealRedisTest {
             posted.add(a.store().append(room, "a", "m" + i, Instant.now()));
         }
         b.redis().restoreBus();
-        await(() -> b.seen().size() == 4, "the gap and the 3 kept");
+        awaitCatchUp(b.node(), () -> b.seen().size() == 4, "the gap and the 3 kept");
         Thread.sleep(300);
         assertEquals(List.of("GAP " + room + " null " + posted.get(1).id(), "m2", "m3", "m4"), b.seen());
     }
 
     /** A node following {@code room} whose bus the test cuts, with the texts and gaps it delivered. */
-    private record Lagging(TestRedis redis, Backplane node, List<String> seen) {
+    private record Lagging(TestRedis redis, RedisBackplane node, List<String> seen) {
     }
 
     private Lagging lagging(int kept, String room) {
         TestRedis connection = new TestRedis(redis.url());
-        Backplane node = untickedBackplane(connection, kept);
+        RedisBackplane node = untickedBackplane(connection, kept);
         List<String> seen = new CopyOnWriteArrayList<>();
         node.broker().subscribe((topic, frame) -> {
             seen.add(text(frame.text()));
