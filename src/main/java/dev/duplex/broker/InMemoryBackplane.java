@@ -28,7 +28,7 @@ public final class InMemoryBackplane implements Backplane {
     private final LocalStore store = new LocalStore();
     private final Map<String, TreeSet<String>> members = new ConcurrentHashMap<>();
     private final Map<String, Integer> online = new ConcurrentHashMap<>();
-    private volatile Broker.Subscriber subscriber;
+    private final SubscriberSlot subscriber = new SubscriberSlot();
     private volatile boolean closed;
 
     /** @param log where the rooms' messages are kept (it assigns their ids) */
@@ -153,15 +153,14 @@ public final class InMemoryBackplane implements Backplane {
     @Override
     public void close() {
         closed = true;
-        subscriber = null;
+        subscriber.clear();
     }
 
     private Runnable deliver(Topic topic, Published frame) {
         if (closed) {
             throw new IllegalStateException("backplane is closed");
         }
-        Broker.Subscriber target = subscriber;
-        return target == null ? Broker.Subscriber.NOTHING_TO_SEND : target.deliver(topic, frame);
+        return subscriber.deliver(topic, frame);
     }
 
     /** Publishing hands the frame to this node's subscriber on the publishing thread. */
@@ -174,13 +173,12 @@ public final class InMemoryBackplane implements Backplane {
 
         @Override
         public AutoCloseable subscribe(Subscriber newSubscriber) {
-            subscriber = newSubscriber;
-            return () -> subscriber = null;
+            return subscriber.subscribe(newSubscriber);
         }
 
         @Override
         public void close() {
-            subscriber = null;
+            subscriber.clear();
         }
     }
 
@@ -212,11 +210,6 @@ public final class InMemoryBackplane implements Backplane {
         @Override
         public List<ChatMessage> latest(String room, int limit) {
             return log.latest(room, limit);
-        }
-
-        @Override
-        public List<ChatMessage> latest(String room, int limit, String upToId) {
-            return log.latest(room, limit, upToId);
         }
 
         @Override

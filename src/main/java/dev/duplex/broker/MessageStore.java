@@ -33,19 +33,6 @@ public interface MessageStore {
                 .filter(m -> upToId != null && m.id().compareTo(upToId) <= 0).toList(), replay.gap());
     }
 
-    /** Like {@link #latest(String, int)}, but only messages up to {@code upToId} (inclusive; null: none). */
-    default List<ChatMessage> latest(String room, int limit, String upToId) {
-        if (upToId == null) {
-            return List.of();
-        }
-        List<ChatMessage> older = before(room, upToId, limit);
-        List<ChatMessage> exact = after(room, older.isEmpty() ? "" : older.get(older.size() - 1).id(), upToId)
-                .messages();
-        java.util.ArrayList<ChatMessage> page = new java.util.ArrayList<>(older);
-        page.addAll(exact);
-        return page.subList(Math.max(0, page.size() - limit), page.size());
-    }
-
     /** How many messages each room keeps. */
     int keptPerRoom();
 

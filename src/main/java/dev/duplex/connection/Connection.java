@@ -91,10 +91,6 @@ public final class Connection {
         return protocol.receives(kind);
     }
 
-    public Transport transport() {
-        return transport;
-    }
-
     /** The peer's address, or null when the transport did not tell. */
     public String remoteAddress() {
         return remoteAddress;

@@ -252,12 +252,9 @@ public final class OutboundQueue {
      * when already closing.
      */
     public boolean close(CloseCode.Close close) {
-        if (!state.compareAndSet(OPEN, CLOSING)) {
+        if (!beginClosing(close)) {
             return false;
         }
-        pendingClose = close;
-        closingSince = nanoClock.getAsLong();
-        clear();
         flush();
         return true;
     }
@@ -268,15 +265,20 @@ public final class OutboundQueue {
      * must be done before the application is gone.
      */
     public void closeNow(CloseCode.Close close) {
+        if (beginClosing(close) && closeIssued.compareAndSet(false, true)) {
+            transport.close(close);
+        }
+    }
+
+    /** Moves an open queue to closing with this close and drops what waits; false when not open. */
+    private boolean beginClosing(CloseCode.Close close) {
         if (!state.compareAndSet(OPEN, CLOSING)) {
-            return;
+            return false;
         }
         pendingClose = close;
         closingSince = nanoClock.getAsLong();
         clear();
-        if (closeIssued.compareAndSet(false, true)) {
-            transport.close(close);
-        }
+        return true;
     }
 
     /**
@@ -301,9 +303,7 @@ public final class OutboundQueue {
     private void clear() {
         OutboundFrame dropped;
         while ((dropped = queue.poll()) != null) {
-            if (dropped.counted()) {
-                queuedBytes.addAndGet(-dropped.bytes());
-            }
+            take(dropped);
         }
     }
 
@@ -393,6 +393,7 @@ public final class OutboundQueue {
         return batch;
     }
 
+    /** Takes a frame out of the queue's count; returns its size. */
     private long take(OutboundFrame frame) {
         if (frame.counted()) {
             queuedBytes.addAndGet(-frame.bytes());

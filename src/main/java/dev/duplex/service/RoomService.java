@@ -131,21 +131,12 @@ public final class RoomService {
                 }
                 boolean firstHere = !room.hasName(connection.name());
                 Backplane.Membership membership;
-                MessageStore.Replay read;
                 try {
                     membership = firstHere ? backplane.enter(roomName, connection.name())
                             : new Backplane.Membership(false, followsState ? backplane.members(roomName) : List.of());
                     // Read before the delivery lock: on Redis a read under it would hold up delivery
                     // to every room of the node.
-                    read = followsState ? readReplay(roomName, since) : null;
-                } catch (BackplaneUnavailableException e) {
-                    if (firstHere) {
-                        exitQuietly(roomName, connection.name());
-                    }
-                    retireIfEmpty(room);
-                    return JoinOutcome.UNAVAILABLE;
-                }
-                try {
+                    MessageStore.Replay read = followsState ? readReplay(roomName, since) : null;
                     backplane.follow(roomName, followsState ? since : null, position -> {
                         room.add(connection);
                         connection.rooms().add(roomName);
@@ -158,7 +149,7 @@ public final class RoomService {
                     if (firstHere) {
                         exitQuietly(roomName, connection.name());
                     }
-                    room.remove(connection);
+                    room.remove(connection); // in case the backplane failed after it was added
                     connection.rooms().remove(roomName);
                     retireIfEmpty(room);
                     return JoinOutcome.UNAVAILABLE;

@@ -2,6 +2,7 @@ package dev.duplex.broker.redis;
 
 import dev.duplex.broker.Broker;
 import dev.duplex.broker.Published;
+import dev.duplex.broker.SubscriberSlot;
 import dev.duplex.broker.Topic;
 import dev.duplex.codec.FrameCodec;
 import dev.duplex.message.FrameKind;
@@ -19,7 +20,7 @@ final class RedisBroker implements Broker {
     static final String FRAME = "T\n";
 
     private final RedisConnection redis;
-    private volatile Subscriber subscriber;
+    private final SubscriberSlot subscriber = new SubscriberSlot();
 
     RedisBroker(RedisConnection redis) {
         this.redis = redis;
@@ -38,13 +39,12 @@ final class RedisBroker implements Broker {
 
     @Override
     public AutoCloseable subscribe(Subscriber newSubscriber) {
-        subscriber = newSubscriber;
-        return () -> subscriber = null;
+        return subscriber.subscribe(newSubscriber);
     }
 
     @Override
     public void close() {
-        subscriber = null;
+        subscriber.clear();
     }
 
     /** A frame from the bus, on the delivery thread. */
@@ -58,8 +58,7 @@ final class RedisBroker implements Broker {
 
     /** Queues a frame for this node's sessions; returns what starts sending it (see {@link Subscriber}). */
     Runnable deliverLocally(Topic topic, Published frame) {
-        Subscriber target = subscriber;
-        return target == null ? Subscriber.NOTHING_TO_SEND : target.deliver(topic, frame);
+        return subscriber.deliver(topic, frame);
     }
 
     private static String nullToEmpty(String value) {

@@ -75,15 +75,6 @@ final class RedisMessageStore implements MessageStore {
     }
 
     @Override
-    public List<ChatMessage> latest(String room, int limit, String upToId) {
-        if (upToId == null) {
-            return List.of();
-        }
-        String upTo = StreamIds.toStreamId(upToId);
-        return newest(room, upTo == null ? Range.Boundary.unbounded() : Range.Boundary.including(upTo), limit, null);
-    }
-
-    @Override
     public List<ChatMessage> before(String room, String beforeId, int limit) {
         String before = StreamIds.toStreamId(beforeId);
         if (before == null) {
